@@ -1,0 +1,128 @@
+"""Shape checks for the parts of a board: each raises InvalidBoard with a message a person understands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from candor.board import model
+from candor.errors import Forbidden, InvalidBoard
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_whole(value: Any) -> bool:
+    return _is_number(value) and float(value).is_integer()
+
+
+def _check_position(what: str, entry: dict[str, Any]) -> None:
+    for axis in ("x", "y"):
+        if axis in entry and not (_is_number(entry[axis]) and abs(entry[axis]) <= model.POSITION_LIMIT):
+            raise InvalidBoard(f"{what}: {axis} must be a number within ±{model.POSITION_LIMIT}")
+
+
+def _check_optional_text(what: str, entry: dict[str, Any], key: str, max_chars: int) -> None:
+    value = entry.get(key)
+    if value is not None and not (isinstance(value, str) and len(value) <= max_chars):
+        raise InvalidBoard(f"{what}: {key} must be text of at most {max_chars} characters")
+
+
+def check_note(note_id: str, note: Any, section_ids: set[str], max_chars: int) -> None:
+    what = f"note {note_id}"
+    if not isinstance(note, dict):
+        raise InvalidBoard(f"{what} must be a map of fields")
+    unknown = set(note) - model.NOTE_FIELDS
+    if unknown:
+        raise InvalidBoard(f"{what} has unknown fields: {', '.join(sorted(unknown))}")
+    if note.get("section") not in section_ids:
+        raise InvalidBoard(f"{what} is in an unknown section {note.get('section')!r}")
+    text = note.get("text")
+    if not isinstance(text, str):
+        raise InvalidBoard(f"{what} needs a text")
+    if len(text) > max_chars:
+        raise InvalidBoard(f"{what} is {len(text)} characters long; the limit is {max_chars}")
+    if note.get("scope", "room") not in model.SCOPES:
+        raise InvalidBoard(f"{what}: scope must be one of {', '.join(model.SCOPES)}")
+    if note.get("colour", "yellow") not in model.COLOURS:
+        raise InvalidBoard(f"{what}: colour must be one of {', '.join(model.COLOURS)}")
+    _check_position(what, note)
+    _check_optional_text(what, note, "author", model.NAME_MAX_CHARS)
+    _check_optional_text(what, note, "author_name", model.NAME_MAX_CHARS)
+    _check_optional_text(what, note, "cluster", model.NAME_MAX_CHARS)
+    _check_optional_text(what, note, "from_room", 128)
+    if not isinstance(note.get("withdrawn", False), bool):
+        raise InvalidBoard(f"{what}: withdrawn must be true or false")
+    created = note.get("created_ms")
+    if created is not None and not (_is_whole(created) and created >= 0):
+        raise InvalidBoard(f"{what}: created_ms must be a time in milliseconds")
+
+
+def check_cluster(cluster_id: str, cluster: Any, section_ids: set[str]) -> None:
+    what = f"cluster {cluster_id}"
+    if not isinstance(cluster, dict):
+        raise InvalidBoard(f"{what} must be a map of fields")
+    unknown = set(cluster) - model.CLUSTER_FIELDS
+    if unknown:
+        raise InvalidBoard(f"{what} has unknown fields: {', '.join(sorted(unknown))}")
+    if cluster.get("section") not in section_ids:
+        raise InvalidBoard(f"{what} is in an unknown section {cluster.get('section')!r}")
+    label = cluster.get("label", "")
+    if not (isinstance(label, str) and len(label) <= model.CLUSTER_LABEL_MAX_CHARS):
+        raise InvalidBoard(f"{what}: label must be text of at most {model.CLUSTER_LABEL_MAX_CHARS} characters")
+    _check_position(what, cluster)
+
+
+def check_meta(meta: dict[str, Any]) -> None:
+    unknown = set(meta) - model.META_FIELDS
+    if unknown:
+        raise InvalidBoard(f"the board's meta has unknown fields: {', '.join(sorted(unknown))}")
+    if meta.get("phase", "collect") not in model.PHASES:
+        raise InvalidBoard(f"phase must be one of {', '.join(model.PHASES)}")
+    if not isinstance(meta.get("locked", False), bool):
+        raise InvalidBoard("locked must be true or false")
+    for key in ("title", "template", "event", "kind"):
+        _check_optional_text("meta", meta, key, 200)
+    for key, top in (("votes_per_person", 99), ("note_max_chars", 5000)):
+        value = meta.get(key)
+        if value is not None and not (_is_whole(value) and 0 <= value <= top):
+            raise InvalidBoard(f"{key} must be a whole number from 0 to {top}")
+    timer = meta.get("timer")
+    if timer is not None:
+        if not isinstance(timer, dict) or set(timer) - {"ends_at_ms", "duration_s"}:
+            raise InvalidBoard("timer must be null or {ends_at_ms, duration_s}")
+        if not all(_is_whole(timer.get(k, 0)) and timer.get(k, 0) >= 0 for k in ("ends_at_ms", "duration_s")):
+            raise InvalidBoard("timer times must be whole, non-negative numbers")
+
+
+def check_sections(sections: list[Any]) -> None:
+    seen: set[str] = set()
+    for index, section in enumerate(sections):
+        if not isinstance(section, dict) or not isinstance(section.get("id"), str):
+            raise InvalidBoard(f"section {index} must be a map with an id")
+        if section["id"] in seen:
+            raise InvalidBoard(f"section id {section['id']!r} is used twice")
+        seen.add(section["id"])
+        if not isinstance(section.get("title"), str):
+            raise InvalidBoard(f"section {section['id']!r} needs a title")
+        prompts = section.get("prompts", [])
+        if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
+            raise InvalidBoard(f"section {section['id']!r}: prompts must be a list of text")
+
+
+def check_votes(votes: dict[str, Any], touched: set[str], note_ids: set[str], voter: str | None, budget: int) -> None:
+    """Touched ballots name existing notes and hold small whole counts; ``voter`` keeps to the budget."""
+    spent = 0
+    for note_id, ballot in votes.items():
+        if not isinstance(ballot, dict):
+            raise InvalidBoard(f"votes for note {note_id} must be a map of voter to count")
+        if note_id in touched:
+            if ballot and note_id not in note_ids:
+                raise InvalidBoard(f"votes for a note that does not exist ({note_id})")
+            for count in ballot.values():
+                if not (_is_whole(count) and 0 <= count <= 99):
+                    raise InvalidBoard("a vote count must be a whole number from 0 to 99")
+        if voter is not None:
+            spent += int(ballot.get(voter, 0)) if _is_whole(ballot.get(voter, 0)) else 0
+    if voter is not None and spent > budget:
+        raise Forbidden(f"you have {budget} votes and tried to use {spent}")

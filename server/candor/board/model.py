@@ -1,0 +1,46 @@
+"""The board document's shape: root names, field names and allowed values (see schemas/board.md)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+META: Final = "meta"
+SECTIONS: Final = "sections"
+NOTES: Final = "notes"
+CLUSTERS: Final = "clusters"
+VOTES: Final = "votes"
+ROOTS: Final = frozenset({META, SECTIONS, NOTES, CLUSTERS, VOTES})
+
+PHASES: Final = ("collect", "reveal", "cluster", "vote", "done")
+SCOPES: Final = ("room", "event", "public")
+COLOURS: Final = ("yellow", "pink", "blue", "green", "orange", "purple")
+
+# meta fields only a facilitator may change
+META_FIELDS: Final = frozenset(
+    {"title", "template", "phase", "locked", "timer", "votes_per_person", "note_max_chars", "event", "kind"}
+)
+NOTE_FIELDS: Final = frozenset(
+    {
+        "section",
+        "text",
+        "colour",
+        "x",
+        "y",
+        "author",
+        "author_name",
+        "cluster",
+        "scope",
+        "created_ms",
+        "from_room",
+        "withdrawn",
+    }
+)
+# what a participant may change on a note someone else wrote
+NOTE_FIELDS_ANYONE: Final = frozenset({"x", "y"})
+# what nobody may change once a note exists
+NOTE_FIELDS_FIXED: Final = frozenset({"author", "created_ms"})
+CLUSTER_FIELDS: Final = frozenset({"section", "label", "x", "y"})
+
+CLUSTER_LABEL_MAX_CHARS: Final = 200
+NAME_MAX_CHARS: Final = 80
+POSITION_LIMIT: Final = 1_000_000

@@ -1,0 +1,386 @@
+"""Fan-out between processes over Redis: one XREAD BLOCK reader for every subscribed room, awareness over pub/sub.
+
+Records travel on each room's log stream itself. One reader task per process
+blocks on XREAD over the streams of every subscribed room, each from the last
+id it delivered, on a connection of its own. Subscribing while it blocks wakes
+it with CLIENT UNBLOCK sent from another connection; should that race with the
+XREAD being sent, the block timeout (2 s) bounds the wait. A subscription
+starts at the room's head at that moment, so everything appended later is
+delivered; a read that skips seqs (the stream was compacted past a slow
+reader) is completed from the log's archive. A malformed entry is logged and
+skipped; a stream Redis refuses to read is set aside alone for a while, so the
+other rooms keep flowing. On any Redis error the loops back off and retry
+forever, reconnecting by themselves.
+
+Awareness goes by PUBLISH/SUBSCRIBE on ``candor:{ROOM}:awareness``. Every
+message carries its process's node id, and a process ignores its own.
+Subscribing to a room waits (up to a second) until Redis confirms the channel,
+and only then asks the other processes who is present; each answers with the
+states of its own peers. So presence set before a process joined the channel
+reaches it by the answer, and presence set after by the channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError
+
+from candor.broker.base import AwarenessCallback, AwarenessSource, RecordsCallback
+from candor.errors import CandorError, LogUnavailable
+from candor.ids import RoomId, Seq
+from candor.log.base import EventLog, LogRecord
+from candor.log.codec import decode_record
+from candor.log.redis import as_bytes, connect, room_key, seq_of, stream_id
+
+logger = logging.getLogger("candor.broker")
+
+BLOCK_MS = 2000
+READ_COUNT = 512
+BACKOFF_MIN_S = 0.05
+BACKOFF_MAX_S = 2.0
+SET_ASIDE_S = 30.0
+PUBSUB_POLL_S = 0.05
+CHANNEL_READY_S = 1.0
+OUTBOX_LIMIT = 4096
+PUBLISH_BATCH = 256
+WAKE_ATTEMPTS = 20
+
+AWARENESS = b"A"
+QUERY = b"Q"
+
+
+def encode_relay(kind: bytes, node: bytes, payload: bytes = b"") -> bytes:
+    """A pub/sub message: kind (1 byte), length of the node id (1 byte), node id, payload."""
+    return kind + bytes([len(node)]) + node + payload
+
+
+def decode_relay(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """``(kind, node, payload)``; ValueError for a message too short to hold its header."""
+    if len(data) < 2 or len(data) < 2 + data[1]:
+        raise ValueError("relay message is shorter than its header")
+    end = 2 + data[1]
+    return data[:1], data[2:end], data[end:]
+
+
+@dataclass(eq=False)
+class _Subscription:
+    on_records: RecordsCallback
+    on_awareness: AwarenessCallback
+    local_awareness: AwarenessSource | None
+    cursor: bytes  # the last stream id read
+    delivered: int  # the last seq delivered, or loaded when subscribing
+    set_aside_until: float = 0.0
+
+
+class _Backoff:
+    """Sleeps longer after each failure in a row; says so once when failing starts and once when it ends."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.delay_s: float | None = None
+
+    def succeeded(self) -> None:
+        if self.delay_s is not None:
+            logger.info("broker %s: Redis answers again", self.what)
+            self.delay_s = None
+
+    async def failed(self, exc: Exception) -> None:
+        if self.delay_s is None:
+            expected = isinstance(exc, (RedisError, CandorError))
+            logger.warning("broker %s failed, retrying: %s", self.what, exc, exc_info=None if expected else exc)
+            self.delay_s = BACKOFF_MIN_S
+        else:
+            self.delay_s = min(self.delay_s * 2, BACKOFF_MAX_S)
+        await asyncio.sleep(self.delay_s)
+
+
+class RedisBroker:
+    """The broker of ``candor serve --redis-url``; its tasks run from :meth:`start` to :meth:`close`."""
+
+    def __init__(self, client: aioredis.Redis, reader: aioredis.Redis, log: EventLog, node_id: str = "") -> None:
+        self._redis = client
+        self._reader = reader  # one connection, blocked in XREAD most of the time
+        self._log = log
+        self.node_id = (node_id or secrets.token_hex(6)).encode()
+        self._subs: dict[RoomId, _Subscription] = {}
+        self._generation = 0  # bumped whenever the set of rooms changes
+        self._blocked_generation: int | None = None  # the set the pending XREAD was made with
+        self._reader_id: int | None = None
+        self._rooms_changed = asyncio.Event()
+        self._channels_ready: set[RoomId] = set()  # awareness channels Redis confirmed
+        self._channel_waiters: dict[RoomId, asyncio.Future[None]] = {}
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX_LIMIT)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, log: EventLog) -> RedisBroker:
+        return cls(connect(url), connect(url, read_timeout_s=BLOCK_MS / 1000 + 5, single=True), log)
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._read_streams(), name="broker:streams"),
+            asyncio.create_task(self._listen(), name="broker:awareness-in"),
+            asyncio.create_task(self._publish(), name="broker:awareness-out"),
+        ]
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._reader.aclose()
+        await self._redis.aclose()
+
+    # -- subscriptions -------------------------------------------------------
+
+    async def subscribe(
+        self,
+        room: RoomId,
+        on_records: RecordsCallback,
+        on_awareness: AwarenessCallback,
+        local_awareness: AwarenessSource | None = None,
+    ) -> None:
+        if self._closed:
+            raise LogUnavailable("the broker is closed")
+        head = await self._log.head(room)
+        self._subs[room] = _Subscription(on_records, on_awareness, local_awareness, stream_id(head).encode(), head)
+        self._generation += 1
+        self._rooms_changed.set()
+        await self._wake_reader()
+        await self._join_channel(room)
+
+    async def _join_channel(self, room: RoomId) -> None:
+        """Wait until the listener's SUBSCRIBE to the room's channel is confirmed (best effort, bounded)."""
+        if room in self._channels_ready:
+            self._send(room, encode_relay(QUERY, self.node_id))
+            return
+        waiter = self._channel_waiters.get(room)
+        if waiter is None or waiter.done():
+            waiter = self._channel_waiters[room] = asyncio.get_running_loop().create_future()
+        with contextlib.suppress(TimeoutError):  # presence is best effort; the room works without it
+            await asyncio.wait_for(asyncio.shield(waiter), CHANNEL_READY_S)
+
+    def unsubscribe(self, room: RoomId) -> None:
+        if self._subs.pop(room, None) is not None:
+            self._generation += 1
+        waiter = self._channel_waiters.pop(room, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)  # nobody waits for this channel any more
+
+    async def _wake_reader(self) -> None:
+        """Make a pending XREAD start over with the new set of rooms."""
+        for _ in range(WAKE_ATTEMPTS):
+            blocked, reader_id = self._blocked_generation, self._reader_id
+            if blocked is None or blocked >= self._generation or reader_id is None:
+                return
+            try:
+                if await self._redis.client_unblock(reader_id):
+                    return
+            except RedisError:
+                return  # the reader fails too, and starts over with every room once Redis answers
+            await asyncio.sleep(0.005)  # the XREAD may not have reached Redis yet
+
+    # -- records -------------------------------------------------------------
+
+    async def _read_streams(self) -> None:
+        backoff = _Backoff("stream reader")
+        while True:
+            try:
+                await self._read_once()
+            except Exception as exc:
+                self._reader_id = None
+                await backoff.failed(exc)
+            else:
+                backoff.succeeded()
+
+    async def _read_once(self) -> None:
+        self._rooms_changed.clear()
+        now = time.monotonic()
+        reading = {room_key(r, "log"): (r, sub) for r, sub in self._subs.items() if sub.set_aside_until <= now}
+        if not reading:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._rooms_changed.wait(), BLOCK_MS / 1000)
+            return
+        if self._reader_id is None:
+            self._reader_id = int(await self._reader.client_id())
+        streams: dict[Any, Any] = {key: sub.cursor for key, (_, sub) in reading.items()}
+        self._blocked_generation = self._generation
+        try:
+            reply: Any = await self._reader.xread(streams, count=READ_COUNT, block=BLOCK_MS)
+        except ResponseError as exc:
+            await self._set_aside_unreadable(reading, exc)
+            return
+        finally:
+            self._blocked_generation = None
+        for key, entries in reply or []:
+            room, sub = reading[as_bytes(key).decode()]
+            if self._subs.get(room) is sub:
+                await self._deliver(room, sub, entries)
+
+    async def _deliver(self, room: RoomId, sub: _Subscription, entries: list[Any]) -> None:
+        records: list[LogRecord] = []
+        cursor, delivered = sub.cursor, sub.delivered
+        for entry_id, fields in entries:
+            cursor = as_bytes(entry_id)
+            record = _decoded(room, cursor, fields)
+            if record is None or record.seq <= delivered:
+                continue
+            if record.seq > delivered + 1:
+                records += await self._missed(room, delivered, record.seq)
+                if self._subs.get(room) is not sub:
+                    return
+            records.append(record)
+            delivered = record.seq
+        sub.cursor, sub.delivered = cursor, delivered
+        if records:
+            try:
+                sub.on_records(records)
+            except Exception:
+                logger.exception("room %s: delivering records failed", room, extra={"room": room})
+
+    async def _missed(self, room: RoomId, delivered: int, seq: int) -> list[LogRecord]:
+        """The records between the last delivered and ``seq``: the stream was compacted past them."""
+        try:
+            return await self._log.read(room, after=Seq(delivered), upto=Seq(seq - 1))
+        except LogUnavailable:
+            raise
+        except CandorError as exc:
+            logger.error("room %s: records %d..%d cannot be read: %s", room, delivered + 1, seq - 1, exc.message)
+            return []
+
+    async def _set_aside_unreadable(
+        self, reading: dict[str, tuple[RoomId, _Subscription]], error: ResponseError
+    ) -> None:
+        """Find the streams Redis refuses to read and leave them out for a while; re-raise if none is to blame."""
+        blamed = 0
+        for key, (room, sub) in reading.items():
+            try:
+                await self._redis.xread({key: sub.cursor}, count=1)  # without BLOCK: answers at once
+            except ResponseError as exc:
+                blamed += 1
+                sub.set_aside_until = time.monotonic() + SET_ASIDE_S
+                logger.error(
+                    "room %s: its stream cannot be read (%s); left out for %ds, other rooms go on",
+                    room,
+                    exc,
+                    SET_ASIDE_S,
+                    extra={"room": room},
+                )
+        if not blamed:
+            raise error
+
+    # -- awareness -----------------------------------------------------------
+
+    def publish_awareness(self, room: RoomId, payload: bytes) -> None:
+        self._send(room, encode_relay(AWARENESS, self.node_id, payload))
+
+    def _send(self, room: RoomId, message: bytes) -> None:
+        if self._closed:
+            return
+        with contextlib.suppress(asyncio.QueueFull):  # presence is renewed by its clients; dropping is safe
+            self._outbox.put_nowait((room_key(room, "awareness"), message))
+
+    async def _publish(self) -> None:
+        backoff = _Backoff("awareness publisher")
+        while True:
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty() and len(batch) < PUBLISH_BATCH:
+                batch.append(self._outbox.get_nowait())
+            try:
+                pipe = self._redis.pipeline(transaction=False)
+                for channel, message in batch:
+                    pipe.publish(channel, message)
+                await pipe.execute()
+            except Exception as exc:
+                await backoff.failed(exc)
+            else:
+                backoff.succeeded()
+
+    async def _listen(self) -> None:
+        backoff = _Backoff("awareness listener")
+        while True:
+            pubsub: Any = self._redis.pubsub()
+            try:
+                await self._listen_on(pubsub, backoff)
+            except Exception as exc:
+                await backoff.failed(exc)
+            finally:
+                self._channels_ready.clear()
+                with contextlib.suppress(RedisError):
+                    await pubsub.aclose()
+
+    async def _listen_on(self, pubsub: Any, backoff: _Backoff) -> None:
+        joined: dict[bytes, RoomId] = {}
+        while True:
+            wanted = {room_key(room, "awareness").encode(): room for room in self._subs}
+            new = {channel: room for channel, room in wanted.items() if channel not in joined}
+            if new:
+                await pubsub.subscribe(*new)
+                joined.update(new)
+            gone = [channel for channel in joined if channel not in wanted]
+            if gone:
+                await pubsub.unsubscribe(*gone)
+                for channel in gone:
+                    self._channels_ready.discard(joined.pop(channel))
+            if not joined:
+                await asyncio.sleep(PUBSUB_POLL_S)
+                continue
+            message = await pubsub.get_message(timeout=PUBSUB_POLL_S)
+            backoff.succeeded()
+            target = joined.get(as_bytes(message["channel"])) if message is not None else None
+            if message is None or target is None:
+                continue
+            if message.get("type") == "subscribe":
+                self._channel_joined(target)
+            elif message.get("type") == "message":
+                self._relayed(target, as_bytes(message["data"]))
+
+    def _channel_joined(self, room: RoomId) -> None:
+        """Redis confirmed the room's channel: from now on nothing published there is missed; ask who is here."""
+        self._channels_ready.add(room)
+        waiter = self._channel_waiters.pop(room, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        self._send(room, encode_relay(QUERY, self.node_id))
+
+    def _relayed(self, room: RoomId, data: bytes) -> None:
+        sub = self._subs.get(room)
+        if sub is None:
+            return
+        try:
+            kind, node, payload = decode_relay(data)
+        except ValueError:
+            logger.warning("room %s: a malformed awareness message was ignored", room, extra={"room": room})
+            return
+        if node == self.node_id:
+            return
+        try:
+            if kind == AWARENESS:
+                sub.on_awareness(payload)
+            elif kind == QUERY and sub.local_awareness is not None and (states := sub.local_awareness()):
+                self._send(room, encode_relay(AWARENESS, self.node_id, states))
+        except Exception:
+            logger.exception("room %s: relaying awareness failed", room, extra={"room": room})
+
+
+def _decoded(room: RoomId, entry_id: bytes, fields: Any) -> LogRecord | None:
+    """The record of a stream entry; None (and an error logged) for a malformed one."""
+    try:
+        seq = seq_of(entry_id)
+        record = decode_record(as_bytes((fields or {}).get(b"r")))
+    except (ValueError, CandorError) as exc:
+        logger.error("room %s: stream entry %r is malformed (%s); skipped", room, entry_id, exc, extra={"room": room})
+        return None
+    if record.seq != seq or record.room != room:
+        logger.error("room %s: stream entry %r holds another record; skipped", room, entry_id, extra={"room": room})
+        return None
+    return record

@@ -1,0 +1,291 @@
+"""Command line: ``candor serve``, ``candor replay`` and ``candor export``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import threading
+import time
+import urllib.request
+import webbrowser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
+
+from candor.errors import BadRequest, CandorError, RoomNotFound
+from candor.ids import RoomId, is_valid_room_id
+from candor.logs import configure as configure_logging
+from candor.rooms.limits import PeerLimits
+from candor.rooms.room import RoomSettings
+from candor.settings import LOGGING_ENV, MIB, SETTINGS_ENV, Settings, settings_to_json
+
+if TYPE_CHECKING:
+    from candor.export.model import Export, RoomInfo
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(
+        data_dir=Path(args.data),
+        max_message_bytes=args.max_message_bytes,
+        outbox_limit=args.outbox_limit,
+        open_rooms=args.open_rooms,
+        allowed_origins=tuple(args.allowed_origin),
+        limits=PeerLimits(
+            messages_per_s=args.max_messages_per_s,
+            bytes_per_s=args.max_bytes_per_s,
+            max_peers_per_room=args.max_peers_per_room,
+            max_connections_per_address=args.max_connections_per_address,
+            idle_timeout_s=args.peer_idle_timeout,
+        ),
+        rooms=RoomSettings(
+            snapshot_every=args.snapshot_every,
+            idle_timeout_s=args.idle_timeout,
+            max_board_bytes=args.max_board_bytes,
+        ),
+        redis_url=args.redis_url,
+    )
+
+
+def _shown(redis_url: str) -> str:
+    """A Redis URL without its password, fit to print."""
+    parts = urlsplit(redis_url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
+
+
+def _open_when_ready(url: str) -> None:
+    """Open the start page in a browser once /healthz answers (bounded wait)."""
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    webbrowser.open(url)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from candor.http.app import create_app
+
+    if args.workers < 1 or (args.workers > 1 and not args.redis_url):
+        print("candor serve: --workers N needs N >= 1, and --redis-url when N > 1", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    url = f"http://{args.host if ':' not in args.host else '[' + args.host + ']'}:{args.port}/"
+    where = f"shared through {_shown(args.redis_url)}" if args.redis_url else f"data in {settings.data_dir}"
+    workers = f", {args.workers} worker processes" if args.workers > 1 else ""
+    print(f"Candor serving {url} ({where}{workers})", flush=True)
+    if args.open:
+        threading.Thread(target=_open_when_ready, args=(url,), daemon=True).start()
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "ws_max_size": settings.max_message_bytes,
+        "log_level": args.log_level,
+        "log_config": None,  # logging is set up by candor.logs: JSON lines, no tokens
+        # Access lines would print the tokens that links carry in their query strings.
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+    }
+    if args.workers > 1:
+        # Each worker process builds its own app from these (see candor.http.app.app_from_environment).
+        os.environ[SETTINGS_ENV] = settings_to_json(settings)
+        os.environ[LOGGING_ENV] = f"{args.log_level}:{args.log_format}"
+        uvicorn.run("candor.http.app:app_from_environment", factory=True, workers=args.workers, **options)
+        return 0
+    uvicorn.Server(uvicorn.Config(create_app(settings), **options)).run()
+    return 0
+
+
+async def _replay(data: Path, room: str, at: str | None, redis_url: str | None = None) -> dict[str, object]:
+    from candor.http.api import board_at
+    from candor.log.base import EventLog
+    from candor.log.redis import RedisLog
+    from candor.log.sqlite import SqliteLog
+
+    log: EventLog = RedisLog.from_url(redis_url) if redis_url else SqliteLog(data / "candor.sqlite3")
+    try:
+        return await board_at(log, RoomId(room), at)
+    finally:
+        await log.close()
+
+
+def replay(args: argparse.Namespace) -> int:
+    if not is_valid_room_id(args.room):
+        print(f"candor replay: {args.room!r} is not a valid room name", file=sys.stderr)
+        return 2
+    if not args.redis_url and not (Path(args.data) / "candor.sqlite3").exists():
+        print(f"candor replay: no event log in {args.data}", file=sys.stderr)
+        return 2
+    try:
+        board = asyncio.run(_replay(Path(args.data), args.room, args.at, args.redis_url))
+    except CandorError as exc:
+        print(f"candor replay: {exc.message}", file=sys.stderr)
+        return 1
+    json.dump(board, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
+
+
+class ProgressBar:
+    """A text progress bar on stderr: redrawn in place on a terminal, one line per report elsewhere."""
+
+    WIDTH = 30
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.live = out.isatty()
+
+    def __call__(self, room: RoomInfo, done: int, total: int) -> None:
+        filled = self.WIDTH * done // total if total else self.WIDTH
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        line = f"rebuilding {room.label} [{bar}] {done}/{total} records"
+        if self.live:
+            self.out.write("\r" + line + ("\n" if done >= total else ""))
+        else:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+
+async def _export(data: Path, target: str, at: str | None, audience: str | None, bar: ProgressBar) -> Export:
+    from candor.events.reveal import split_drafts_room
+    from candor.events.store import SqliteEventStore
+    from candor.export.gather import EVENT_AUDIENCES, EventInfo, gather_event, gather_room
+    from candor.export.model import RoomInfo, parse_audience
+    from candor.log.sqlite import SqliteLog
+
+    if split_drafts_room(target) is not None:
+        raise BadRequest("private drafts are never exported; export the board they belong to")
+    log = SqliteLog(data / "candor.sqlite3")
+    # Opening the store would create it: a data directory of free-form rooms has none.
+    store = SqliteEventStore(data / "events.sqlite3") if (data / "events.sqlite3").exists() else None
+    try:
+        event = await store.event(target) if store else None
+        if store is not None and event is not None:
+            info = EventInfo(event.id, event.title, event.template.get("description"))
+            rooms = [RoomInfo(r.id, r.label, r.kind) for r in await store.rooms(event.id)]
+            chosen = parse_audience(audience, EVENT_AUDIENCES)
+            return await gather_event(log, info, rooms, chosen, at, progress=bar)
+        room = await store.room(target) if store else None
+        chosen = parse_audience(audience, ("room", "public"))
+        if store is None or room is None:
+            if not is_valid_room_id(target) or await log.head(RoomId(target)) == 0:
+                raise RoomNotFound(f"no room or event {target!r} in {data}")
+            return await gather_room(log, RoomInfo(target, target), chosen, at, progress=bar)
+        owner = await store.event(room.event_id)
+        labels = {r.id: r.label for r in await store.rooms(room.event_id)}
+        about = EventInfo(owner.id, owner.title, owner.template.get("description")) if owner else None
+        info_room = RoomInfo(room.id, room.label, room.kind)
+        return await gather_room(log, info_room, chosen, at, event=about, room_labels=labels, progress=bar)
+    finally:
+        await log.close()
+        if store is not None:
+            await store.close()
+
+
+def export(args: argparse.Namespace) -> int:
+    from candor.export.formats import export_filename, format_named
+
+    data = Path(args.data)
+    if not (data / "candor.sqlite3").exists():
+        print(f"candor export: no event log in {data}", file=sys.stderr)
+        return 2
+    fmt = format_named(args.format)
+    try:
+        result = asyncio.run(_export(data, args.target, args.at, args.audience, ProgressBar(sys.stderr)))
+    except (BadRequest, RoomNotFound) as exc:
+        print(f"candor export: {exc.message}", file=sys.stderr)
+        return 2
+    except CandorError as exc:
+        print(f"candor export: {exc.message}", file=sys.stderr)
+        return 1
+    body = fmt.render(result)
+    target = Path(args.output) if args.output else Path(export_filename(result, fmt))
+    try:
+        target.write_bytes(body)
+    except OSError as exc:
+        print(f"candor export: cannot write {target}: {exc.strerror}", file=sys.stderr)
+        return 1
+    rooms = ", ".join(f"{room.label} at seq {room.seq}" for room in result.rooms) or "no rooms"
+    print(f"candor export: wrote {target} ({len(body)} bytes; {rooms})", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="candor", description="Event-sourced collaborative whiteboard server.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the server (SQLite in one process, or several sharing Redis)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--data", default="./candor-data", help="data directory (default ./candor-data)")
+    s.add_argument("--max-message-bytes", type=int, default=MIB, help="largest accepted frame (default 1 MiB)")
+    s.add_argument("--snapshot-every", type=int, default=500, help="snapshot a room every N updates")
+    s.add_argument("--idle-timeout", type=float, default=60.0, help="evict a room idle this many seconds")
+    s.add_argument("--max-board-bytes", type=int, default=2 * MIB, help="largest board (default 2 MiB)")
+    s.add_argument(
+        "--open-rooms",
+        action="store_true",
+        help="generic Yjs-server mode: any room name is a free-form document anyone may edit",
+    )
+    s.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin (https://host) whose pages may open boards besides this server's own; repeatable",
+    )
+    limits = PeerLimits()
+    s.add_argument("--max-messages-per-s", type=float, default=limits.messages_per_s, help="per connection")
+    s.add_argument("--max-bytes-per-s", type=float, default=limits.bytes_per_s, help="per connection")
+    s.add_argument("--max-peers-per-room", type=int, default=limits.max_peers_per_room)
+    s.add_argument("--max-connections-per-address", type=int, default=limits.max_connections_per_address)
+    s.add_argument("--peer-idle-timeout", type=float, default=limits.idle_timeout_s, help="seconds")
+    s.add_argument("--outbox-limit", type=int, default=1024, help="frames queued to a slow reader before it is closed")
+    s.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="share boards with other processes through this Redis (redis://host:port/0): log, fan-out, events",
+    )
+    s.add_argument("--workers", type=int, default=1, help="server processes on this port (N > 1 needs --redis-url)")
+    s.add_argument("--open", action="store_true", help="open the start page in a browser")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    s.add_argument("--log-format", default="json", choices=["json", "text"], help="json: one object per line")
+    s.set_defaults(func=serve)
+
+    r = sub.add_parser("replay", help="print a room's board as JSON as it stood at a point")
+    r.add_argument("room")
+    r.add_argument("--at", help="a seq number or an ISO 8601 time (default: now)")
+    r.add_argument("--data", default="./candor-data")
+    r.add_argument("--redis-url", metavar="URL", help="read the log from this Redis instead of --data")
+    r.set_defaults(func=replay)
+
+    e = sub.add_parser("export", help="export a room or a whole event as Markdown, HTML slides, pptx or JSON")
+    e.add_argument("target", metavar="ROOM_OR_EVENT", help="a room id or an event id")
+    e.add_argument("--format", required=True, choices=["md", "html", "pptx", "json"])
+    e.add_argument("--at", help="a seq number (rooms) or an ISO 8601 time (default: now)")
+    e.add_argument(
+        "--audience",
+        choices=["room", "event", "public"],
+        help="room (default for a room: every note), event (default for an event: notes shared with the event), "
+        "public (only notes made public)",
+    )
+    e.add_argument("-o", "--output", help="file to write (default: a name made from the room or event)")
+    e.add_argument("--data", default="./candor-data")
+    e.set_defaults(func=export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "text"))
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

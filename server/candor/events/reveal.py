@@ -1,0 +1,117 @@
+"""Private notes: each participant's drafts room, published onto the board when collecting ends.
+
+A note written privately lives in the drafts room ``{room}~{participant}``,
+which only its author and the facilitators can open, so its text never
+reaches another participant's connection. When the facilitator moves the
+board out of the collect phase, the server copies every draft onto the board
+(logged like any change) and then removes it from the drafts room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from pycrdt import Doc, Map
+
+from candor.board import model
+from candor.board.projection import board_to_json
+from candor.errors import CandorError
+from candor.history.rebuild import rebuild
+from candor.ids import Access, Role, RoomId
+from candor.log.base import EventLog
+from candor.rooms.registry import RoomRegistry
+
+logger = logging.getLogger("candor.reveal")
+
+DRAFTS_SEPARATOR = "~"
+SERVER_ACCESS = Access(Role.FACILITATOR, "server")
+
+
+def drafts_room(room: str, subject: str) -> str:
+    return f"{room}{DRAFTS_SEPARATOR}{subject}"
+
+
+def split_drafts_room(name: str) -> tuple[str, str] | None:
+    """``(board room, participant)`` for a drafts room name, else None."""
+    if DRAFTS_SEPARATOR not in name:
+        return None
+    room, subject = name.split(DRAFTS_SEPARATOR, 1)
+    return (room, subject) if room and subject else None
+
+
+def _adding(notes: dict[str, Any]) -> bytes:
+    doc: Doc[Any] = Doc()
+    board_notes = doc.get(model.NOTES, type=Map)
+    with doc.transaction(origin="candor-reveal"):
+        for note_id, note in notes.items():
+            board_notes[note_id] = Map(note)
+    return doc.get_update()
+
+
+def _removing(state: bytes, note_ids: list[str]) -> bytes:
+    doc: Doc[Any] = Doc()
+    doc.apply_update(state)
+    before = doc.get_state()
+    drafts = doc.get(model.NOTES, type=Map)
+    with doc.transaction(origin="candor-reveal"):
+        for note_id in note_ids:
+            if note_id in drafts:
+                del drafts[note_id]
+    return doc.get_update(before)
+
+
+class Revealer:
+    """Owns the reveal tasks; started by a room whose collect phase ended."""
+
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
+        self.registry: RoomRegistry | None = None
+        self._tasks: set[asyncio.Task[int]] = set()
+
+    def schedule(self, room: RoomId) -> None:
+        task = asyncio.create_task(self.reveal(room), name=f"reveal:{room}")
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[int]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("reveal failed", exc_info=task.exception())
+
+    async def _state(self, room: RoomId) -> bytes:
+        assert self.registry is not None
+        live = self.registry.rooms.get(room)
+        if live is not None:
+            return live.doc.get_update()
+        rebuilt = await rebuild(self.log, room, await self.log.head(room))
+        return rebuilt.doc.get_update()
+
+    async def reveal(self, room: RoomId) -> int:
+        """Publish every draft of ``room``; returns how many notes moved."""
+        assert self.registry is not None
+        prefix = room + DRAFTS_SEPARATOR
+        moved = 0
+        for drafts in [r for r in await self.log.rooms() if r.startswith(prefix)]:
+            state = await self._state(drafts)
+            scratch: Doc[Any] = Doc()
+            scratch.apply_update(state)
+            notes = board_to_json(scratch)[model.NOTES]
+            if not notes:
+                continue
+            try:
+                await self.registry.submit(room, _adding(notes), SERVER_ACCESS)
+            except CandorError as exc:
+                logger.warning("room %s: drafts of %s not revealed: %s", room, drafts, exc.message)
+                continue
+            await self.registry.submit(drafts, _removing(state, list(notes)), SERVER_ACCESS)
+            moved += len(notes)
+        logger.info("room %s: revealed %d private notes", room, moved, extra={"room": room, "count": moved})
+        return moved
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""Rebuilding a board as it stood at any point of its log."""

@@ -1,0 +1,158 @@
+"""create_app(settings): wires the log, the registry, the API and the websocket endpoint."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from candor.broker.base import Broker
+from candor.broker.local import LocalBroker
+from candor.broker.redis import RedisBroker
+from candor.errors import CandorError
+from candor.events.redis import RedisEventStore
+from candor.events.reveal import Revealer
+from candor.events.service import EventService
+from candor.events.store import EventStore, SqliteEventStore
+from candor.events.tokens import TokenSigner, load_or_create_secret
+from candor.http import events_api, export_api
+from candor.http.api import error_response, get_board, healthz
+from candor.http.body_limit import BodyLimit
+from candor.http.ws import ConnectionCounter, websocket_endpoint
+from candor.log.base import EventLog
+from candor.log.redis import RedisLog
+from candor.log.sqlite import SqliteLog
+from candor.logs import configure as configure_logging
+from candor.metrics import CONTENT_TYPE
+from candor.rooms.registry import RoomRegistry
+from candor.schemas import schema_path
+from candor.settings import LOGGING_ENV, SETTINGS_ENV, Settings, settings_from_json
+
+logger = logging.getLogger("candor.app")
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+async def index(request: Request) -> Response:
+    return FileResponse(STATIC_DIR / "index.html")
+
+
+async def candor_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CandorError)
+    return error_response(exc)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (no such path, wrong method) in the API's one error shape."""
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    message = f"no such path: {request.url.path}" if exc.status_code == 404 else str(exc.detail)
+    return JSONResponse({"error": {"code": code, "message": message}}, exc.status_code, headers=exc.headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": {"code": "internal_error", "message": "the server failed; it is logged"}}, 500)
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text format; no room names, note text or tokens in any label."""
+    return Response(request.app.state.registry.metrics.render(), media_type=CONTENT_TYPE)
+
+
+async def openapi(request: Request) -> Response:
+    return FileResponse(schema_path("openapi.json"), media_type="application/json")
+
+
+async def open_storage(settings: Settings) -> tuple[EventLog, EventStore, Broker, bytes]:
+    """Log, event store, broker and token secret: SQLite in the data directory, or all shared in Redis."""
+    if settings.redis_url is None:
+        secret = load_or_create_secret(settings.data_dir)
+        return SqliteLog(settings.log_path), SqliteEventStore(settings.events_path), LocalBroker(), secret
+    log = RedisLog.from_url(settings.redis_url)
+    store = RedisEventStore.from_url(settings.redis_url)
+    try:
+        secret = await store.shared_secret()
+    except CandorError:
+        await log.close()
+        await store.close()
+        raise
+    return log, store, RedisBroker.from_url(settings.redis_url, log), secret
+
+
+def app_from_environment() -> Starlette:
+    """The app of each worker of ``candor serve --workers N``: the CLI put its settings in the environment."""
+    level, _, fmt = os.environ.get(LOGGING_ENV, "info:json").partition(":")
+    configure_logging(level, fmt or "json")
+    return create_app(settings_from_json(os.environ[SETTINGS_ENV]))
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        log, store, broker, secret = await open_storage(settings)
+        signer = TokenSigner(secret)
+        await broker.start()
+        revealer = Revealer(log)
+        registry = RoomRegistry(log, settings.rooms, on_collect_ended=revealer.schedule, broker=broker)
+        revealer.registry = registry
+        app.state.settings = settings
+        app.state.log = log
+        app.state.registry = registry
+        app.state.events = EventService(store, log, signer, settings.open_rooms)
+        app.state.connections = ConnectionCounter(settings.limits.max_connections_per_address)
+        try:
+            yield
+        finally:
+            # Flush and snapshot every open room before the log closes.
+            await revealer.close()
+            await registry.close()
+            await broker.close()
+            await log.close()
+            await store.close()
+            logger.info("shut down cleanly")
+
+    routes = [
+        Route("/", index),
+        # Pages of the browser client (one page app): the links the API hands out.
+        Route("/join/{event_id}", index),
+        Route("/event/{event_id}", index),
+        Route("/board/{room}", index),
+        Route("/healthz", healthz),
+        Route("/api/openapi.json", openapi),
+        Route("/metrics", metrics),
+        Route("/api/rooms/{room}/board", get_board),
+        Route("/api/rooms/{room}/history", export_api.room_history),
+        Route("/api/rooms/{room}/export", export_api.export_room),
+        Route("/api/templates", events_api.list_templates),
+        Route("/api/events", events_api.create_event, methods=["POST"]),
+        Route("/api/events/{event_id}", events_api.get_event),
+        Route("/api/events/{event_id}/join", events_api.join_info, methods=["GET"]),
+        Route("/api/events/{event_id}/join", events_api.join_event, methods=["POST"]),
+        Route("/api/events/{event_id}/rooms", events_api.list_rooms, methods=["GET"]),
+        Route("/api/events/{event_id}/rooms", events_api.add_room, methods=["POST"]),
+        Route("/api/events/{event_id}/rooms/{room_id}", events_api.rename_room, methods=["PATCH"]),
+        Route("/api/events/{event_id}/broadcast", events_api.broadcast, methods=["POST"]),
+        Route("/api/events/{event_id}/revoke", events_api.revoke, methods=["POST"]),
+        Route("/api/join/{code}", events_api.find_by_code),
+        Route("/api/events/{event_id}/export", export_api.export_event),
+        Route("/api/rooms/{room}/purge", events_api.purge, methods=["POST"]),
+        WebSocketRoute("/ws/{room}", websocket_endpoint),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={CandorError: candor_error, HTTPException: http_error, Exception: internal_error},
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_http_body_bytes)],
+    )

@@ -1,0 +1,283 @@
+"""HTTP API for events: templates, creating an event, joining it, and managing its rooms."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from candor.board import model
+from candor.board.edits import set_meta
+from candor.board.projection import board_to_json
+from candor.board.templates import builtin_templates, template_to_json
+from candor.errors import BadRequest, EventNotFound, Forbidden, RoomNotFound, Unauthorized
+from candor.events.purge import purge_withdrawn
+from candor.events.service import EventService
+from candor.events.store import EventRecord, RoomRecord
+from candor.history.rebuild import rebuild
+from candor.http.common import json_body, token_of
+from candor.ids import Access, Role, RoomId, Seq
+from candor.rooms.registry import RoomRegistry
+
+
+def service_of(request: Request) -> EventService:
+    service: EventService = request.app.state.events
+    return service
+
+
+def _base(request: Request) -> tuple[str, str]:
+    http = str(request.base_url).rstrip("/")
+    ws = http.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+    return http, ws
+
+
+def room_json(request: Request, room: RoomRecord) -> dict[str, Any]:
+    _, ws = _base(request)
+    return {"id": room.id, "label": room.label, "kind": room.kind, "ws_url": f"{ws}/ws/{room.id}"}
+
+
+async def list_templates(request: Request) -> JSONResponse:
+    return JSONResponse({"templates": [template_to_json(t) for t in builtin_templates().values()]})
+
+
+async def create_event(request: Request) -> JSONResponse:
+    body = await json_body(request)
+    service = service_of(request)
+    title = body.get("title")
+    template = body.get("template", "beyond-hero-stories")
+    rooms_count = body.get("rooms", 3)
+    event, rooms = await service.create_event(title, template, rooms_count)  # type: ignore[arg-type]
+    http, _ = _base(request)
+    facilitator = service.issue(event, Role.FACILITATOR, "facilitator")
+    return JSONResponse(
+        {
+            "event_id": event.id,
+            "title": event.title,
+            "template": event.template["id"],
+            **_share_links(request, service, event, rooms),
+            "facilitator_token": facilitator,
+            "facilitator_url": f"{http}/event/{event.id}?token={facilitator}",
+            "rooms": [room_json(request, r) for r in rooms],
+        },
+        status_code=201,
+    )
+
+
+def _public_event(event: EventRecord) -> dict[str, Any]:
+    template = event.template
+    return {
+        "event_id": event.id,
+        "title": event.title,
+        "template": template["id"],
+        "agreement": template.get("agreement"),
+    }
+
+
+async def join_info(request: Request) -> JSONResponse:
+    """What someone holding the code sees before joining: the title and the agreement to accept."""
+    service = service_of(request)
+    event = await service.require_event(request.path_params["event_id"])
+    code = request.query_params.get("code", "")
+    if code.strip().upper() != event.join_code:
+        raise Forbidden("that join code is not valid for this event")
+    return JSONResponse(_public_event(event))
+
+
+async def join_event(request: Request) -> JSONResponse:
+    body = await json_body(request)
+    service = service_of(request)
+    event, subject, token = await service.join(
+        request.path_params["event_id"], body.get("code"), body.get("agree"), body.get("name")
+    )
+    rooms = await service.store.rooms(event.id)
+    return JSONResponse(
+        {
+            **_public_event(event),
+            "token": token,
+            "participant": subject,
+            "rooms": [room_json(request, r) for r in rooms],
+        }
+    )
+
+
+async def require(request: Request, event_id: str, *roles: Role) -> EventRecord:
+    service = service_of(request)
+    claims = await service.authenticate(token_of(request), event_id)
+    if claims.role not in roles:
+        raise Forbidden(f"this needs a {' or '.join(r.value for r in roles)} token")
+    return await service.require_event(event_id)
+
+
+async def get_event(request: Request) -> JSONResponse:
+    """The event and its rooms; a facilitator also gets the links to share (join, projector)."""
+    event_id = request.path_params["event_id"]
+    service = service_of(request)
+    claims = await service.authenticate(token_of(request), event_id)
+    event = await service.require_event(event_id)
+    rooms = await service.store.rooms(event_id)
+    body = {**_public_event(event), "rooms": [room_json(request, r) for r in rooms]}
+    if claims.role is Role.FACILITATOR:
+        body.update(_share_links(request, service, event, rooms))
+    return JSONResponse(body)
+
+
+def _share_links(
+    request: Request, service: EventService, event: EventRecord, rooms: list[RoomRecord]
+) -> dict[str, Any]:
+    """The join link and a projector link, as the facilitator shares them."""
+    http, _ = _base(request)
+    viewer = service.issue(event, Role.VIEWER, "viewer")
+    return {
+        "join_code": event.join_code,
+        "join_url": f"{http}/join/{event.id}?code={event.join_code}",
+        "viewer_token": viewer,
+        "viewer_url": f"{http}/board/{rooms[0].id}?token={viewer}",
+    }
+
+
+async def find_by_code(request: Request) -> JSONResponse:
+    """The event a six-letter join code belongs to, so people need type only the code read aloud."""
+    code = request.path_params["code"].strip().upper()
+    event_id = await service_of(request).store.event_by_code(code)
+    if event_id is None:
+        raise EventNotFound("no event has that join code; check the letters with the facilitator")
+    event = await service_of(request).require_event(event_id)
+    return JSONResponse(_public_event(event))
+
+
+async def revoke(request: Request) -> JSONResponse:
+    """New join code; every participant token of the event stops working; connected participants leave."""
+    event_id = request.path_params["event_id"]
+    await require(request, event_id, Role.FACILITATOR)
+    service = service_of(request)
+    event = await service.revoke(event_id)
+    registry: RoomRegistry = request.app.state.registry
+    closed = registry.close_peers(
+        lambda room, access: room.startswith(f"{event_id}-") and access.role is Role.PARTICIPANT,
+        Unauthorized("the facilitator revoked participant access; ask for the new join code"),
+    )
+    http, _ = _base(request)
+    return JSONResponse(
+        {
+            "event_id": event_id,
+            "join_code": event.join_code,
+            "join_url": f"{http}/join/{event.id}?code={event.join_code}",
+            "participants_closed": closed,
+        }
+    )
+
+
+async def room_figures(request: Request, room: RoomRecord) -> dict[str, Any]:
+    """People present, notes per section and last activity of one room."""
+    registry: RoomRegistry = request.app.state.registry
+    service = service_of(request)
+    room_id = RoomId(room.id)
+    live = registry.rooms.get(room_id)
+    figures = room_json(request, room)
+    if live is not None:
+        notes = board_to_json(live.doc)[model.NOTES]
+        figures["present"] = len(live.peers)
+        figures["last_activity_ms"] = int(live.last_activity * 1000)
+    else:
+        head = await service.log.head(room_id)
+        notes = board_to_json((await rebuild(service.log, room_id, head)).doc)[model.NOTES]
+        last = await service.log.read(room_id, after=Seq(head - 1), upto=head) if head else []
+        figures["present"] = 0
+        figures["last_activity_ms"] = last[-1].time_ms if last else None
+    per_section: dict[str, int] = {}
+    for note in notes.values():
+        if isinstance(note, dict):
+            per_section[str(note.get("section"))] = per_section.get(str(note.get("section")), 0) + 1
+    figures["notes"] = sum(per_section.values())
+    figures["notes_per_section"] = per_section
+    return figures
+
+
+async def list_rooms(request: Request) -> JSONResponse:
+    event_id = request.path_params["event_id"]
+    await require(request, event_id, Role.FACILITATOR)
+    rooms = await service_of(request).store.rooms(event_id)
+    return JSONResponse({"event_id": event_id, "rooms": [await room_figures(request, r) for r in rooms]})
+
+
+async def add_room(request: Request) -> JSONResponse:
+    event_id = request.path_params["event_id"]
+    await require(request, event_id, Role.FACILITATOR)
+    body = await json_body(request)
+    label = body.get("label")
+    if label is not None and not (isinstance(label, str) and 0 < len(label.strip()) <= 80):
+        raise BadRequest("label must be 1-80 characters")
+    room = await service_of(request).add_room(event_id, label.strip() if label else None)
+    return JSONResponse(room_json(request, room), status_code=201)
+
+
+async def rename_room(request: Request) -> JSONResponse:
+    event_id = request.path_params["event_id"]
+    await require(request, event_id, Role.FACILITATOR)
+    body = await json_body(request)
+    label = body.get("label")
+    if not (isinstance(label, str) and 0 < len(label.strip()) <= 80):
+        raise BadRequest("label must be 1-80 characters")
+    service = service_of(request)
+    room = await service.store.room(request.path_params["room_id"])
+    if room is None or room.event_id != event_id:
+        raise RoomNotFound(f"event {event_id!r} has no room {request.path_params['room_id']!r}")
+    await service.store.rename_room(room.id, label.strip())
+    renamed = await service.store.room(room.id)
+    assert renamed is not None
+    return JSONResponse(room_json(request, renamed))
+
+
+async def purge(request: Request) -> JSONResponse:
+    """Overwrite the text of the room's withdrawn notes everywhere in storage (facilitator)."""
+    service = service_of(request)
+    room = await service.store.room(request.path_params["room"])
+    if room is None:
+        raise RoomNotFound(f"no room {request.path_params['room']!r} in any event")
+    await require(request, room.event_id, Role.FACILITATOR)
+    result = await purge_withdrawn(service.log, request.app.state.registry, RoomId(room.id))
+    return JSONResponse({"room": result.room, "purged": result.notes, "rewritten": result.rewritten})
+
+
+async def broadcast(request: Request) -> JSONResponse:
+    """Set phase, lock or timer on every room of the event at once (facilitator)."""
+    event_id = request.path_params["event_id"]
+    await require(request, event_id, Role.FACILITATOR)
+    body = await json_body(request)
+    fields = settings_change(body)
+    registry: RoomRegistry = request.app.state.registry
+    results = []
+    for room in await service_of(request).store.rooms(event_id):
+        seq = await registry.submit(RoomId(room.id), set_meta(fields), FACILITATOR_ACCESS)
+        results.append({"id": room.id, "seq": seq})
+    return JSONResponse({"event_id": event_id, "changed": sorted(fields), "rooms": results})
+
+
+FACILITATOR_ACCESS = Access(Role.FACILITATOR, "facilitator")
+
+
+def settings_change(body: dict[str, Any]) -> dict[str, Any]:
+    """The meta fields a broadcast sets: ``phase``, ``locked`` and ``timer`` ({duration_s} or null)."""
+    fields: dict[str, Any] = {}
+    if "phase" in body:
+        if body["phase"] not in model.PHASES:
+            raise BadRequest(f"phase must be one of {', '.join(model.PHASES)}")
+        fields["phase"] = body["phase"]
+    if "locked" in body:
+        if not isinstance(body["locked"], bool):
+            raise BadRequest("locked must be true or false")
+        fields["locked"] = body["locked"]
+    if "timer" in body:
+        timer = body["timer"]
+        if timer is None:
+            fields["timer"] = None
+        else:
+            duration = timer.get("duration_s") if isinstance(timer, dict) else None
+            if not isinstance(duration, int) or isinstance(duration, bool) or not 0 < duration <= 24 * 3600:
+                raise BadRequest("timer must be null or {duration_s: 1-86400}")
+            fields["timer"] = {"duration_s": duration, "ends_at_ms": int(time.time() * 1000) + duration * 1000}
+    if not fields:
+        raise BadRequest("give at least one of phase, locked, timer")
+    return fields

@@ -1,0 +1,109 @@
+"""HTTP API for exports (a room or a whole event as md, html, pptx or json) and a room's timeline.
+
+All three need the facilitator token of the room's event: exports hold
+every note the audience may see, and the timeline shows who changed what
+when. Free-form rooms (``--open-rooms``) have no event and no tokens; anyone
+who may edit them may read them. Drafts rooms are never exported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from candor.errors import BadRequest, BadRoomName, Forbidden, RoomNotFound
+from candor.events.reveal import split_drafts_room
+from candor.events.store import EventRecord
+from candor.export.formats import Format, export_filename, format_named
+from candor.export.gather import EVENT_AUDIENCES, EventInfo, gather_event, gather_room
+from candor.export.model import Audience, Export, RoomInfo, parse_audience
+from candor.history.timeline import DEFAULT_LIMIT, MAX_LIMIT, timeline
+from candor.http.events_api import require, service_of
+from candor.ids import Role, RoomId, Seq, is_valid_room_id
+from candor.log.base import EventLog
+
+ROOM_AUDIENCES: tuple[Audience, ...] = ("room", "public")
+
+
+def event_info(event: EventRecord) -> EventInfo:
+    description = event.template.get("description")
+    return EventInfo(event.id, event.title, description if isinstance(description, str) else None)
+
+
+async def _room_of(request: Request) -> tuple[RoomInfo, EventInfo | None, dict[str, str]]:
+    """The room named in the path, once the caller is shown to be its event's facilitator."""
+    name = request.path_params["room"]
+    if not is_valid_room_id(name):
+        raise BadRoomName(f"{name!r} is not a valid room name")
+    if split_drafts_room(name) is not None:
+        raise Forbidden("private drafts are never exported; export the board they belong to")
+    service = service_of(request)
+    room = await service.store.room(name)
+    if room is None:
+        if not service.open_rooms:
+            raise RoomNotFound(f"no room {name!r}")
+        return RoomInfo(name, name), None, {}
+    event = await require(request, room.event_id, Role.FACILITATOR)
+    labels = {r.id: r.label for r in await service.store.rooms(event.id)}
+    return RoomInfo(room.id, room.label, room.kind), event_info(event), labels
+
+
+async def _file(export: Export, fmt: Format) -> Response:
+    # Rendering a large deck takes CPU time: keep it off the event loop.
+    body = await asyncio.to_thread(fmt.render, export)
+    return Response(
+        body,
+        media_type=fmt.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export_filename(export, fmt)}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def export_room(request: Request) -> Response:
+    """GET /api/rooms/{room}/export?format=md|html|pptx|json&at=SEQ|TIME&audience=room|public"""
+    fmt = format_named(request.query_params.get("format"))
+    audience = parse_audience(request.query_params.get("audience"), ROOM_AUDIENCES)
+    info, event, labels = await _room_of(request)
+    log: EventLog = request.app.state.log
+    at = request.query_params.get("at") or None
+    export = await gather_room(log, info, audience, at, event=event, room_labels=labels)
+    return await _file(export, fmt)
+
+
+async def export_event(request: Request) -> Response:
+    """GET /api/events/{event_id}/export?format=…&at=TIME&audience=event|public"""
+    fmt = format_named(request.query_params.get("format"))
+    audience = parse_audience(request.query_params.get("audience"), EVENT_AUDIENCES)
+    event_id = request.path_params["event_id"]
+    event = await require(request, event_id, Role.FACILITATOR)
+    rooms = [RoomInfo(r.id, r.label, r.kind) for r in await service_of(request).store.rooms(event_id)]
+    log: EventLog = request.app.state.log
+    at = request.query_params.get("at") or None
+    export = await gather_event(log, event_info(event), rooms, audience, at)
+    return await _file(export, fmt)
+
+
+def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+async def room_history(request: Request) -> JSONResponse:
+    """GET /api/rooms/{room}/history?after=SEQ&limit=N: what happened, a page at a time."""
+    after = _whole(request, "after", 0, 0, 2**62)
+    limit = _whole(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    info, _, _ = await _room_of(request)
+    log: EventLog = request.app.state.log
+    room = RoomId(info.id)
+    if await log.head(room) == 0:
+        raise RoomNotFound(f"room {info.id!r} has no recorded changes")
+    page = await timeline(log, room, Seq(after), limit)
+    return JSONResponse({"room": info.id, "events": page.events, "next": page.next})

@@ -1,0 +1,190 @@
+"""The websocket endpoint ``/ws/{room}``: decode frames at the edge, hand values to the room."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from candor.errors import (
+    BadRoomName,
+    CandorError,
+    Forbidden,
+    MessageTooBig,
+    PolicyViolation,
+    ProtocolError,
+    RoomClosing,
+    UnsupportedMessage,
+)
+from candor.ids import RoomId, is_valid_room_id
+from candor.protocol import AwarenessUpdate, decode_message
+from candor.rooms.limits import Flooding, Throttle
+from candor.rooms.peer import Peer, PeerState
+from candor.rooms.registry import RoomRegistry
+from candor.rooms.room import Room
+from candor.settings import Settings
+
+logger = logging.getLogger("candor.ws")
+
+CLOSE_GRACE_S = 2.0
+
+
+class ConnectionCounter:
+    """Open websocket connections per client address, capped."""
+
+    def __init__(self, per_address: int) -> None:
+        self.per_address = per_address
+        self._open: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def held(self, address: str) -> Iterator[bool]:
+        """Count a connection for the block; yields False (and counts nothing) when over the cap."""
+        if self._open[address] >= self.per_address:
+            yield False
+            return
+        self._open[address] += 1
+        try:
+            yield True
+        finally:
+            self._open[address] -= 1
+            if not self._open[address]:
+                del self._open[address]
+
+
+class WebSocketTransport:
+    """Adapts a Starlette websocket to the peer's Transport."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self._ws = websocket
+
+    async def send(self, frame: bytes) -> None:
+        await self._ws.send_bytes(frame)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self._ws.application_state is WebSocketState.CONNECTED and self._ws.client_state is WebSocketState.CONNECTED:
+            await self._ws.close(code, reason)
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    registry: RoomRegistry = websocket.app.state.registry
+    settings = websocket.app.state.settings
+    name = websocket.path_params["room"]
+    await websocket.accept()
+    refusal = _refusal(websocket, name)
+    if refusal is not None:
+        await websocket.close(refusal.ws_close_code, refusal.message)
+        return
+    address = websocket.client.host if websocket.client else "unknown"
+    with websocket.app.state.connections.held(address) as admitted:
+        if not admitted:
+            error = RoomClosing(f"too many connections from {address}; close some tabs and retry")
+            await websocket.close(error.ws_close_code, error.message)
+            return
+        await _connect(websocket, registry, settings, name)
+
+
+def _refusal(websocket: WebSocket, name: str) -> CandorError | None:
+    """Why this upgrade must be refused before anything else happens, or None."""
+    if not is_valid_room_id(name):
+        return BadRoomName("room names are 1-128 letters, digits, '.', '_', '~' or '-'")
+    origin = websocket.headers.get("origin")
+    settings = websocket.app.state.settings
+    if origin is not None and not _origin_allowed(origin, websocket.headers.get("host", ""), settings.allowed_origins):
+        return Forbidden(f"pages from {origin} may not open boards on this server")
+    return None
+
+
+def _origin_allowed(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
+    """Same origin as the server, or listed with --allowed-origin; non-browser clients send none."""
+    return origin.split("://", 1)[-1] == host or origin in allowed or "*" in allowed
+
+
+async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Settings, name: str) -> None:
+    try:
+        grant = await websocket.app.state.events.authorize_room(name, websocket.query_params.get("token"))
+    except CandorError as exc:
+        await websocket.close(exc.ws_close_code, exc.message)
+        return
+    loaded = registry.rooms.get(RoomId(name))
+    if loaded is not None and len(loaded.peers) >= settings.limits.max_peers_per_room:
+        full = RoomClosing(f"the room is full ({settings.limits.max_peers_per_room} people); try again later")
+        await websocket.close(full.ws_close_code, full.message)
+        return
+    peer = Peer(WebSocketTransport(websocket), settings.outbox_limit, access=grant.access)
+    try:
+        room = await registry.join(RoomId(name), peer, gated=grant.gated)
+    except CandorError as exc:
+        logger.warning("room %s could not be opened: %s", name, exc.message, extra={"room": name, "reason": exc.code})
+        await websocket.close(exc.ws_close_code, exc.message)
+        return
+    try:
+        await _serve(websocket, room, peer, settings)
+    finally:
+        registry.leave(room, peer)
+
+
+async def _serve(websocket: WebSocket, room: Room, peer: Peer, settings: Settings) -> None:
+    """Run the peer's pump and its receive loop until either ends."""
+    pump = asyncio.create_task(peer.pump(), name=f"pump:{peer.id}")
+    peer.abort = pump.cancel
+    receive = asyncio.create_task(_receive(websocket, room, peer, settings), name=f"recv:{peer.id}")
+    try:
+        await asyncio.wait({pump, receive}, return_when=asyncio.FIRST_COMPLETED)
+        if receive.done() and peer.closed:
+            # The receive side decided to close: let the pump send the close frame and reason.
+            await asyncio.wait({pump}, timeout=CLOSE_GRACE_S)
+    finally:
+        for task in (pump, receive):
+            task.cancel()
+        results = await asyncio.gather(pump, receive, return_exceptions=True)
+    for result in results:
+        if isinstance(result, (WebSocketDisconnect, asyncio.CancelledError)):
+            continue  # a disconnect is control flow, not an error
+        if isinstance(result, BaseException) and not _is_closed_socket(result):
+            logger.error("peer %s in room %s failed", peer.id, room.id, exc_info=result)
+
+
+def _is_closed_socket(exc: BaseException) -> bool:
+    # Sending on a socket the client already closed raises one of these.
+    return isinstance(exc, (RuntimeError, OSError)) and not isinstance(exc, NotImplementedError)
+
+
+async def _receive(websocket: WebSocket, room: Room, peer: Peer, settings: Settings) -> None:
+    metrics = websocket.app.state.registry.metrics
+    limits = settings.limits
+    throttle = Throttle(limits)
+    sync_deadline = time.monotonic() + limits.sync_timeout_s
+    while not peer.closed:
+        waiting_for_sync = peer.state is PeerState.CONNECTED
+        timeout = sync_deadline - time.monotonic() if waiting_for_sync else limits.idle_timeout_s
+        try:
+            event = await asyncio.wait_for(websocket.receive(), max(timeout, 0.0))
+        except TimeoutError:
+            reason = "no sync step 1 after connecting" if waiting_for_sync else "idle for too long"
+            peer.fail(PolicyViolation(reason))
+            return
+        if event["type"] == "websocket.disconnect":
+            peer.close(event.get("code", 1000), "")
+            return
+        frame = event.get("bytes")
+        try:
+            if frame is None:
+                raise UnsupportedMessage("y-websocket frames are binary, not text")
+            if len(frame) > settings.max_message_bytes:
+                raise MessageTooBig(
+                    f"message of {len(frame)} bytes is over the {settings.max_message_bytes}-byte limit"
+                )
+            await throttle.admit(len(frame))
+            message = decode_message(frame)
+            if isinstance(message, AwarenessUpdate) and len(message.payload) > limits.max_awareness_bytes:
+                raise MessageTooBig(f"presence state over the {limits.max_awareness_bytes}-byte limit")
+            metrics.messages_in.labels(type(message).__name__).inc()
+            room.receive(peer, message)
+        except (ProtocolError, Flooding) as exc:
+            peer.fail(exc)
+            return

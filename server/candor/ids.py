@@ -1,0 +1,43 @@
+"""Typed identifiers shared by every layer; imports nothing from the package."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import NewType
+
+RoomId = NewType("RoomId", str)
+Seq = NewType("Seq", int)
+PeerId = NewType("PeerId", str)
+
+ROOM_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
+
+
+def is_valid_room_id(name: str) -> bool:
+    """A room name is 1-128 URL-safe characters that start with a letter or digit."""
+    return ROOM_ID_PATTERN.fullmatch(name) is not None
+
+
+class Role(Enum):
+    FACILITATOR = "facilitator"
+    PARTICIPANT = "participant"
+    VIEWER = "viewer"
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who a connection speaks for: a role, a pseudonym (``subject``) and a name they chose."""
+
+    role: Role
+    subject: str
+    name: str | None = None
+    event: str | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return self.role is not Role.VIEWER
+
+
+# Connections to free-form rooms (``--open-rooms``) act as an anonymous participant.
+OPEN_ACCESS = Access(Role.PARTICIPANT, "open")

@@ -1,0 +1,108 @@
+"""Log record values and the interface every log backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from candor.ids import PeerId, RoomId, Seq
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One accepted Yjs update: the room's ``seq``-th change."""
+
+    room: RoomId
+    seq: Seq
+    time_ms: int
+    origin: PeerId
+    update: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An update to append; the log gives it its ``seq``."""
+
+    time_ms: int
+    origin: PeerId
+    update: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRecord:
+    """The room's full document state after applying records ``1..seq``."""
+
+    room: RoomId
+    seq: Seq
+    time_ms: int
+    state: bytes
+
+
+class EventLog(Protocol):
+    """Append-only, per-room ordered storage of updates plus snapshots.
+
+    Ordering: ``seq`` is the only order; records of one room are numbered
+    1, 2, 3, ... without gaps, and reads return them by ascending ``seq``.
+    The log assigns ``seq`` when it appends, so several writers (processes
+    sharing one log) may append to the same room. Durability: when
+    :meth:`append` returns, the records survive a crash of the process.
+    Driver failures raise :class:`~candor.errors.LogUnavailable`.
+    """
+
+    async def append(self, room: RoomId, entries: Sequence[Entry], expect_head: Seq | None = None) -> list[LogRecord]:
+        """Store ``entries`` durably and atomically (all or none) after the room's last record.
+
+        With ``expect_head``, the append happens only if the room's head is
+        exactly that; otherwise :class:`~candor.errors.LogConflict` is raised
+        and nothing is stored (how a room is initialised exactly once).
+        Returns the stored records, with their seqs, in order.
+        """
+        ...
+
+    async def head(self, room: RoomId) -> Seq:
+        """The highest stored ``seq`` of ``room``; 0 when it has no record."""
+        ...
+
+    async def read(self, room: RoomId, after: Seq, upto: Seq | None = None) -> list[LogRecord]:
+        """Records with ``after < seq <= upto`` (all later ones when ``upto`` is None)."""
+        ...
+
+    async def seq_at_time(self, room: RoomId, time_ms: int) -> Seq:
+        """The highest ``seq`` whose record was accepted at or before ``time_ms``."""
+        ...
+
+    async def write_snapshot(self, snapshot: SnapshotRecord) -> None:
+        """Store a snapshot; writing the same ``(room, seq)`` twice keeps one."""
+        ...
+
+    async def latest_snapshot(self, room: RoomId, at_or_before: Seq | None = None) -> SnapshotRecord | None:
+        """The snapshot with the highest ``seq`` not above ``at_or_before``."""
+        ...
+
+    async def redact(self, rooms: Sequence[RoomId], replacements: Mapping[bytes, bytes]) -> int:
+        """Replace every occurrence of each key of ``replacements`` by its value, in place.
+
+        Applies to the records and snapshots of ``rooms``. Each value must be as
+        long as its key, so every Yjs update and msgpack frame stays well-formed.
+        When it returns, no copy of a replaced byte string is left in the
+        backend's files (journals included). Returns the number of records and
+        snapshots rewritten.
+        """
+        ...
+
+    async def mark_purged(self, room: RoomId, note_ids: Sequence[str], time_ms: int) -> None:
+        """Remember that these notes' text was purged (idempotent)."""
+        ...
+
+    async def purged_notes(self, room: RoomId) -> dict[str, int]:
+        """Note id -> time (ms) of its purge, for every purged note of ``room``."""
+        ...
+
+    async def rooms(self) -> list[RoomId]:
+        """Every room that has at least one record, sorted by name."""
+        ...
+
+    async def close(self) -> None:
+        """Finish pending writes and release the storage."""
+        ...

@@ -1,0 +1,311 @@
+"""SQLite (WAL) event log with group commit on one writer thread.
+
+Appends from every room go onto one queue; the writer thread takes whatever is
+queued, writes it in a single transaction (one fsync), and then resolves each
+caller's future. A burst of updates therefore shares one commit. Each append
+runs in its own savepoint, so a conflicting append fails alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future as ThreadFuture
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from candor.errors import CandorError, LogConflict, LogUnavailable
+from candor.ids import RoomId, Seq
+from candor.log.base import Entry, LogRecord, SnapshotRecord
+from candor.log.codec import decode_record, encode_record
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS log (
+    room TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time_ms INTEGER NOT NULL,
+    record BLOB NOT NULL,
+    PRIMARY KEY (room, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS log_time ON log (room, time_ms);
+CREATE TABLE IF NOT EXISTS purged_notes (
+    room TEXT NOT NULL,
+    note_id TEXT NOT NULL,
+    purged_ms INTEGER NOT NULL,
+    PRIMARY KEY (room, note_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    room TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time_ms INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (room, seq)
+) WITHOUT ROWID;
+"""
+
+MAX_BATCH = 512
+BUSY_TIMEOUT_MS = 5000
+
+WriteJob = Callable[[sqlite3.Connection], Any]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+class SqliteLog:
+    """The embedded default backend: one file, WAL mode, fsync per group commit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = _connect(path)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SCHEMA)
+            conn.close()
+        except sqlite3.Error as exc:
+            raise LogUnavailable(f"cannot open the event log at {path.name}: {exc}") from exc
+        self._jobs: queue.SimpleQueue[tuple[WriteJob, ThreadFuture[Any]] | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="candor-log-writer", daemon=True)
+        self._writer.start()
+        self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="candor-log-reader")
+        self._local = threading.local()
+        self._closed = False
+        self.commits = 0
+
+    # -- writer thread -------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        conn = _connect(self.path)
+        try:
+            while True:
+                first = self._jobs.get()
+                if first is None:
+                    return
+                batch = [first]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is None:
+                        self._jobs.put(None)
+                        break
+                    batch.append(job)
+                self._commit(conn, batch)
+        finally:
+            conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[tuple[WriteJob, ThreadFuture[Any]]]) -> None:
+        outcomes: list[tuple[ThreadFuture[Any], Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job, future in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    result = job(conn)
+                except sqlite3.IntegrityError as exc:
+                    conn.execute("ROLLBACK TO job")
+                    outcomes.append((future, None, LogConflict(f"record already stored: {exc}")))
+                except CandorError as exc:
+                    conn.execute("ROLLBACK TO job")
+                    outcomes.append((future, None, exc))
+                else:
+                    outcomes.append((future, result, None))
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+            self.commits += 1
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            error = LogUnavailable(f"the event log could not commit: {exc}")
+            error.__cause__ = exc
+            for _, future in batch:
+                future.set_exception(error)
+            return
+        for future, result, failure in outcomes:
+            if failure is None:
+                future.set_result(result)
+            else:
+                future.set_exception(failure)
+
+    async def _write(self, job: WriteJob) -> Any:
+        if self._closed:
+            raise LogUnavailable("the event log is closed")
+        future: ThreadFuture[Any] = ThreadFuture()
+        self._jobs.put((job, future))
+        return await asyncio.wrap_future(future)
+
+    # -- reads ---------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            self._local.conn = conn
+        return conn
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise LogUnavailable("the event log is closed")
+
+        def run() -> T:
+            try:
+                return fn(self._reader())
+            except sqlite3.Error as exc:
+                raise LogUnavailable(f"the event log could not be read: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, run)
+
+    # -- EventLog ------------------------------------------------------------
+
+    async def append(self, room: RoomId, entries: Sequence[Entry], expect_head: Seq | None = None) -> list[LogRecord]:
+        def job(conn: sqlite3.Connection) -> list[LogRecord]:
+            row = conn.execute("SELECT MAX(seq) FROM log WHERE room = ?", (room,)).fetchone()
+            head = row[0] or 0
+            if expect_head is not None and head != expect_head:
+                raise LogConflict(f"room {room} is at seq {head}, not {expect_head}")
+            records = [LogRecord(room, Seq(head + i), e.time_ms, e.origin, e.update) for i, e in enumerate(entries, 1)]
+            conn.executemany(
+                "INSERT INTO log (room, seq, time_ms, record) VALUES (?, ?, ?, ?)",
+                [(r.room, r.seq, r.time_ms, encode_record(r)) for r in records],
+            )
+            return records
+
+        if not entries and expect_head is None:
+            return []
+        records: list[LogRecord] = await self._write(job)
+        return records
+
+    async def head(self, room: RoomId) -> Seq:
+        def q(conn: sqlite3.Connection) -> Seq:
+            row = conn.execute("SELECT MAX(seq) FROM log WHERE room = ?", (room,)).fetchone()
+            return Seq(row[0] or 0)
+
+        return await self._read(q)
+
+    async def read(self, room: RoomId, after: Seq, upto: Seq | None = None) -> list[LogRecord]:
+        limit = upto if upto is not None else 2**62
+
+        def q(conn: sqlite3.Connection) -> list[LogRecord]:
+            cur = conn.execute(
+                "SELECT record FROM log WHERE room = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                (room, after, limit),
+            )
+            return [decode_record(row[0]) for row in cur]
+
+        return await self._read(q)
+
+    async def seq_at_time(self, room: RoomId, time_ms: int) -> Seq:
+        def q(conn: sqlite3.Connection) -> Seq:
+            row = conn.execute("SELECT MAX(seq) FROM log WHERE room = ? AND time_ms <= ?", (room, time_ms)).fetchone()
+            return Seq(row[0] or 0)
+
+        return await self._read(q)
+
+    async def write_snapshot(self, snapshot: SnapshotRecord) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR IGNORE INTO snapshots (room, seq, time_ms, state) VALUES (?, ?, ?, ?)",
+                (snapshot.room, snapshot.seq, snapshot.time_ms, snapshot.state),
+            )
+
+        await self._write(job)
+
+    async def latest_snapshot(self, room: RoomId, at_or_before: Seq | None = None) -> SnapshotRecord | None:
+        limit = at_or_before if at_or_before is not None else 2**62
+
+        def q(conn: sqlite3.Connection) -> SnapshotRecord | None:
+            row = conn.execute(
+                "SELECT seq, time_ms, state FROM snapshots WHERE room = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
+                (room, limit),
+            ).fetchone()
+            if row is None:
+                return None
+            return SnapshotRecord(room, Seq(row[0]), row[1], row[2])
+
+        return await self._read(q)
+
+    async def redact(self, rooms: Sequence[RoomId], replacements: Mapping[bytes, bytes]) -> int:
+        wanted = [(old, new) for old, new in replacements.items() if old]
+        if any(len(old) != len(new) for old, new in wanted):
+            raise ValueError("a redaction must keep the length of what it replaces")
+        if not wanted or not rooms:
+            return 0
+        marks = ",".join("?" * len(rooms))
+
+        def job(conn: sqlite3.Connection) -> int:
+            # Freed and overwritten pages are zeroed, not left behind in the file.
+            conn.execute("PRAGMA secure_delete = ON")
+            changed = 0
+            for table, column in (("log", "record"), ("snapshots", "state")):
+                rows = conn.execute(
+                    f"SELECT room, seq, {column} FROM {table} WHERE room IN ({marks})", tuple(rooms)
+                ).fetchall()
+                for room, seq, blob in rows:
+                    scrubbed = blob
+                    for old, new in wanted:
+                        scrubbed = scrubbed.replace(old, new)
+                    if scrubbed != blob:
+                        conn.execute(
+                            f"UPDATE {table} SET {column} = ? WHERE room = ? AND seq = ?", (scrubbed, room, seq)
+                        )
+                        changed += 1
+            return changed
+
+        changed: int = await self._write(job)
+        await self._checkpoint()
+        return changed
+
+    async def _checkpoint(self) -> None:
+        """Copy the WAL into the database file and empty it, so no old page survives in the journal."""
+
+        def run(conn: sqlite3.Connection) -> bool:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return bool(busy)
+
+        for _ in range(50):  # other rooms keep writing: retry until the WAL could be emptied
+            if not await self._read(run):
+                return
+            await asyncio.sleep(0.05)
+        raise LogUnavailable("the journal could not be emptied; try the purge again")
+
+    async def mark_purged(self, room: RoomId, note_ids: Sequence[str], time_ms: int) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT OR IGNORE INTO purged_notes (room, note_id, purged_ms) VALUES (?, ?, ?)",
+                [(room, note_id, time_ms) for note_id in note_ids],
+            )
+
+        await self._write(job)
+
+    async def purged_notes(self, room: RoomId) -> dict[str, int]:
+        def q(conn: sqlite3.Connection) -> dict[str, int]:
+            rows = conn.execute("SELECT note_id, purged_ms FROM purged_notes WHERE room = ?", (room,))
+            return {row[0]: row[1] for row in rows}
+
+        return await self._read(q)
+
+    async def rooms(self) -> list[RoomId]:
+        def q(conn: sqlite3.Connection) -> list[RoomId]:
+            return [RoomId(r[0]) for r in conn.execute("SELECT DISTINCT room FROM log ORDER BY room")]
+
+        return await self._read(q)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._jobs.put(None)
+        await asyncio.to_thread(self._writer.join)
+        self._readers.shutdown(wait=True)

@@ -1,0 +1,82 @@
+"""Server settings: one frozen value built by the CLI (or a test) and handed to create_app."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from candor.rooms.limits import PeerLimits
+from candor.rooms.room import RoomSettings
+
+MIB = 1024 * 1024
+
+# Where ``candor serve --workers N`` hands the settings to its worker processes (see settings_to_json).
+SETTINGS_ENV = "CANDOR_SETTINGS"
+# ... and how they log, as ``level:format``.
+LOGGING_ENV = "CANDOR_LOGGING"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("candor-data")
+    max_message_bytes: int = MIB
+    outbox_limit: int = 1024
+    # Any room name is a free-form Yjs document anyone may edit (the generic Yjs-server mode).
+    open_rooms: bool = False
+    rooms: RoomSettings = field(default_factory=RoomSettings)
+    limits: PeerLimits = field(default_factory=PeerLimits)
+    max_http_body_bytes: int = MIB
+    # Browser pages allowed to open websockets besides the server's own origin.
+    allowed_origins: tuple[str, ...] = ()
+    # Share log, fan-out, events and token secret with other processes through this Redis.
+    redis_url: str | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "candor.sqlite3"
+
+    @property
+    def events_path(self) -> Path:
+        return self.data_dir / "events.sqlite3"
+
+
+def settings_to_json(settings: Settings) -> str:
+    """The settings as JSON, for a worker process to rebuild with :func:`settings_from_json`."""
+    return json.dumps(_plain(settings))
+
+
+def settings_from_json(text: str) -> Settings:
+    """Inverse of :func:`settings_to_json`."""
+    settings: Settings = _built(Settings, json.loads(text))
+    return settings
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _built(cls: type[Any], data: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        kind, value = hints[f.name], data[f.name]
+        if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+            value = _built(kind, value)
+        elif kind is Path:
+            value = Path(value)
+        elif typing.get_origin(kind) is tuple:
+            value = tuple(value)
+        values[f.name] = value
+    return cls(**values)

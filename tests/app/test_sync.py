@@ -1,0 +1,125 @@
+"""Real pycrdt clients over real websockets: sync, broadcast order, awareness, lazy loading."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from candor.protocol import AwarenessUpdate, decode_message, encode_query_awareness, encode_update
+from yclient import YClient, yclient
+
+
+async def test_two_clients_converge_and_the_sender_gets_its_echo(server: Any) -> None:
+    url = server.ws_url("converge")
+    async with yclient(url) as a, yclient(url) as b:
+        await a.edit(n1="from a")
+        await b.edit(n2="from b")
+        expected = {"n1": "from a", "n2": "from b"}
+        await a.wait_for(lambda: a.confirmed_notes() == expected)
+        await b.wait_for(lambda: b.confirmed_notes() == expected)
+        assert len(a.received_updates) == 2  # its own update comes back too, in log order
+
+
+async def test_late_joiner_receives_the_full_state(server: Any) -> None:
+    url = server.ws_url("late")
+    async with yclient(url) as a:
+        for i in range(20):
+            await a.edit(**{f"n{i}": i})
+        await a.wait_for(lambda: len(a.received_updates) == 20)
+    async with yclient(url) as late:
+        assert late.notes_json() == {f"n{i}": i for i in range(20)}
+
+
+async def test_updates_arrive_in_log_order_while_others_join(server: Any) -> None:
+    url = server.ws_url("ordering")
+    async with yclient(url) as writer:
+        joiners: list[YClient] = []
+        contexts = []
+        for i in range(30):
+            await writer.edit(**{f"k{i}": i})
+            if i % 3 == 0:
+                ctx = yclient(url)
+                contexts.append(ctx)
+                joiners.append(await ctx.__aenter__())
+        expected = {f"k{i}": i for i in range(30)}
+        for joiner in joiners:
+            await joiner.wait_for(lambda j=joiner: j.confirmed_notes() == expected)
+        for ctx in contexts:
+            await ctx.__aexit__(None, None, None)
+    board = server.get("/api/rooms/ordering/board")
+    assert board["seq"] == 30
+    assert board["board"]["notes"] == expected
+
+
+async def test_many_clients_joining_a_cold_room_load_it_once(server: Any) -> None:
+    url = server.ws_url("stampede")
+    async with yclient(url) as first:
+        await first.edit(seed="x")
+        await first.wait_for(lambda: len(first.received_updates) == 1)
+
+    async def join() -> dict[str, Any]:
+        async with yclient(url) as c:
+            return c.notes_json()
+
+    server.terminate()  # a restart makes the room cold
+    server.start()
+    loads_before = server.get("/healthz")["room_loads"]
+    results = await asyncio.gather(*(join() for _ in range(25)))
+    assert all(r == {"seed": "x"} for r in results)
+    assert server.get("/healthz")["room_loads"] == loads_before + 1
+
+
+async def test_awareness_is_relayed_given_to_newcomers_and_removed_on_disconnect(server: Any) -> None:
+    url = server.ws_url("presence")
+    async with yclient(url) as a, yclient(url) as b:
+        await a.send_presence({"name": "Ada", "cursor": [1, 2]})
+        await b.wait_for(lambda: a.doc.client_id in b.presence_of_others())
+        async with yclient(url) as newcomer:
+            await newcomer.wait_for(lambda: a.doc.client_id in newcomer.presence_of_others())
+            assert newcomer.presence_of_others()[a.doc.client_id] == {"name": "Ada", "cursor": [1, 2]}
+        # Drop A without a goodbye: B must still see A's presence vanish.
+        a.ws.transport.abort()
+        await b.wait_for(lambda: a.doc.client_id not in b.presence_of_others())
+
+
+async def test_query_awareness_returns_known_states(server: Any) -> None:
+    url = server.ws_url("query")
+    async with yclient(url) as a:
+        await a.send_presence({"name": "Bo"})
+        async with connect(url) as raw:
+            await raw.send(encode_query_awareness())
+            async with asyncio.timeout(5):
+                while True:
+                    message = decode_message(await raw.recv())  # type: ignore[arg-type]
+                    if isinstance(message, AwarenessUpdate):
+                        break
+
+
+async def test_presence_is_never_logged(server: Any) -> None:
+    url = server.ws_url("nolog")
+    async with yclient(url) as a, yclient(url) as b:
+        await a.edit(n="x")
+        await a.wait_for(lambda: len(a.received_updates) == 1)
+        for i in range(5):
+            await a.send_presence({"i": i})
+        await b.wait_for(lambda: b.presence_of_others().get(a.doc.client_id) == {"i": 4})
+    assert server.get("/api/rooms/nolog/board")["seq"] == 1
+
+
+async def test_a_client_that_never_syncs_gets_no_broadcast(server: Any) -> None:
+    url = server.ws_url("unsynced")
+    async with connect(url) as raw, yclient(url) as writer:
+        # raw never sends sync step 1: it is not in the broadcast set.
+        await writer.edit(n="x")
+        await writer.wait_for(lambda: len(writer.received_updates) == 1)
+        await raw.send(encode_update(b"\x00\x00"))
+        frames = []
+        try:
+            async with asyncio.timeout(0.5):
+                while True:
+                    frames.append(await raw.recv())
+        except TimeoutError:
+            pass
+        assert all(f[0:2] != b"\x00\x02" for f in frames)  # step 1 greeting only, no updates

@@ -1,0 +1,169 @@
+"""The Redis broker: records after subscribing arrive in order, once; bad streams never stall the others; awareness."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import redis
+
+from candor.broker.redis import RedisBroker
+from candor.errors import LogUnavailable
+from candor.ids import PeerId, RoomId, Seq
+from candor.log.base import Entry, LogRecord, SnapshotRecord
+from candor.log.redis import RedisLog
+from redis_server import RedisServer
+
+ROOM = RoomId("board")
+OTHER = RoomId("other")
+
+
+class Inbox:
+    """What a broker delivered for one room."""
+
+    def __init__(self) -> None:
+        self.records: list[LogRecord] = []
+        self.awareness: list[bytes] = []
+
+    def seqs(self) -> list[int]:
+        return [r.seq for r in self.records]
+
+
+async def eventually(predicate: Callable[[], bool], within_s: float = 5.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def append(log: RedisLog, room: RoomId, count: int) -> list[LogRecord]:
+    return await log.append(room, [Entry(1000 + i, PeerId("p"), b"u%d" % i) for i in range(count)])
+
+
+class Node:
+    """One simulated process: its own log client and its own broker."""
+
+    def __init__(self, url: str, node_id: str) -> None:
+        self.log = RedisLog.from_url(url, chunk_records=4, retain_records=6)
+        self.broker = RedisBroker.from_url(url, self.log)
+        self.broker.node_id = node_id.encode()
+        self.inboxes: dict[RoomId, Inbox] = {}
+
+    async def subscribe(self, room: RoomId, present: bytes | None = None) -> Inbox:
+        inbox = self.inboxes.setdefault(room, Inbox())
+        await self.broker.subscribe(room, inbox.records.extend, inbox.awareness.append, lambda: present)
+        return inbox
+
+    async def close(self) -> None:
+        await self.broker.close()
+        await self.log.close()
+
+
+@pytest.fixture
+async def make_node(flushed_redis: RedisServer) -> AsyncIterator[Callable[..., Node]]:
+    nodes: list[Node] = []
+
+    def make(url: str | None = None, name: str = "") -> Node:
+        node = Node(url or flushed_redis.url, name or f"n{len(nodes)}")
+        nodes.append(node)
+        return node
+
+    yield make
+    for node in nodes:
+        await node.close()
+
+
+async def test_records_appended_after_subscribing_arrive_in_order_once(make_node: Callable[..., Node]) -> None:
+    writer, reader = make_node(), make_node()
+    await reader.broker.start()
+    await append(writer.log, ROOM, 3)
+    inbox = await reader.subscribe(ROOM)
+    for _ in range(5):
+        await append(writer.log, ROOM, 2)
+    await eventually(lambda: inbox.seqs() == list(range(4, 14)))
+    assert [r.update for r in inbox.records] == [b"u%d" % (i % 2) for i in range(10)]
+
+
+async def test_a_room_subscribed_while_the_reader_blocks_is_read_at_once(make_node: Callable[..., Node]) -> None:
+    writer, reader = make_node(), make_node()
+    await reader.broker.start()
+    await reader.subscribe(OTHER)
+    await asyncio.sleep(0.3)  # the reader now blocks on OTHER alone
+    inbox = await reader.subscribe(ROOM)
+    started = time.monotonic()
+    await append(writer.log, ROOM, 1)
+    await eventually(lambda: inbox.seqs() == [1])
+    assert time.monotonic() - started < 1.0  # woken by CLIENT UNBLOCK, not by the 2 s block timeout
+
+
+async def test_records_compacted_past_a_slow_reader_come_from_the_archive(make_node: Callable[..., Node]) -> None:
+    writer, reader = make_node(), make_node()
+    inbox = await reader.subscribe(ROOM)  # at seq 0; the reader does not run yet
+    stored = await append(writer.log, ROOM, 40)
+    await writer.log.write_snapshot(SnapshotRecord(ROOM, Seq(40), 0, b"state"))  # the stream now starts at 33
+    await reader.broker.start()
+    await eventually(lambda: len(inbox.records) == 40)
+    assert inbox.records == stored
+
+
+async def test_a_malformed_entry_is_skipped_and_a_stream_of_the_wrong_type_stalls_no_other_room(
+    make_node: Callable[..., Node], flushed_redis: RedisServer
+) -> None:
+    writer, reader = make_node(), make_node()
+    await reader.broker.start()
+    broken, good = await reader.subscribe(RoomId("broken")), await reader.subscribe(ROOM)
+    wrong = await reader.subscribe(RoomId("wrong"))
+    with redis.Redis.from_url(flushed_redis.url) as raw:
+        raw.xadd("candor:{broken}:log", {"r": b"not msgpack"}, id="1-0")
+        raw.set("candor:{broken}:head", 1)
+        raw.set("candor:{wrong}:log", "a string, not a stream")
+    await append(writer.log, RoomId("broken"), 1)
+    await append(writer.log, ROOM, 3)
+    await eventually(lambda: good.seqs() == [1, 2, 3])
+    await eventually(lambda: broken.seqs() == [2])
+    assert wrong.records == []
+    await append(writer.log, ROOM, 1)
+    await eventually(lambda: good.seqs() == [1, 2, 3, 4])
+
+
+async def test_awareness_reaches_other_processes_and_newcomers_learn_who_is_present(
+    make_node: Callable[..., Node],
+) -> None:
+    first, second = make_node(name="first"), make_node(name="second")
+    await first.broker.start()
+    await second.broker.start()
+    mine = await first.subscribe(ROOM, present=b"states of first's peers")
+    await asyncio.sleep(0.3)  # first has joined the channel
+    theirs = await second.subscribe(ROOM)
+    # second asked who is present; first answered with its own peers' states.
+    await eventually(lambda: theirs.awareness == [b"states of first's peers"])
+    first.broker.publish_awareness(ROOM, b"cursor moved")
+    await eventually(lambda: theirs.awareness[-1:] == [b"cursor moved"])
+    assert mine.awareness == []  # a process ignores its own messages
+
+
+async def test_the_broker_reconnects_by_itself_after_redis_restarts(
+    make_node: Callable[..., Node], tmp_path: Path
+) -> None:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        writer, reader = make_node(server.url), make_node(server.url)
+        await reader.broker.start()
+        inbox = await reader.subscribe(ROOM)
+        await append(writer.log, ROOM, 2)
+        await eventually(lambda: inbox.seqs() == [1, 2])
+        server.kill()
+        with pytest.raises(LogUnavailable):
+            await append(writer.log, ROOM, 1)
+        with pytest.raises(LogUnavailable):
+            await reader.subscribe(OTHER)
+        await asyncio.sleep(0.5)  # the reader is failing and backing off meanwhile
+        server.start()
+        await append(writer.log, ROOM, 2)
+        await eventually(lambda: inbox.seqs() == [1, 2, 3, 4], within_s=10)
+    finally:
+        server.kill()

@@ -1,0 +1,77 @@
+"""The room core driven without a socket: a transport that records frames."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from pycrdt import Doc, Map
+
+from candor.errors import WS_4408_TOO_SLOW
+from candor.ids import RoomId
+from candor.log.sqlite import SqliteLog
+from candor.protocol import SyncStep1, SyncStep2, SyncUpdate, decode_message
+from candor.rooms.peer import Peer, PeerState
+from candor.rooms.registry import RoomRegistry
+from candor.rooms.room import RoomSettings
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+        self.closed: tuple[int, str] | None = None
+
+    async def send(self, frame: bytes) -> None:
+        self.frames.append(frame)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+
+def note_update(key: str, value: str) -> bytes:
+    doc: Doc[Map[str]] = Doc()
+    doc["notes"] = notes = Map()
+    notes[key] = value
+    return doc.get_update()
+
+
+async def test_peer_joins_broadcast_set_only_after_its_step2(tmp_path: Path) -> None:
+    log = SqliteLog(tmp_path / "log.sqlite3")
+    registry = RoomRegistry(log, RoomSettings())
+    writer_t, joiner_t = RecordingTransport(), RecordingTransport()
+    writer, joiner = Peer(writer_t, 100), Peer(joiner_t, 100)
+    pumps = [asyncio.create_task(writer.pump()), asyncio.create_task(joiner.pump())]
+    room = await registry.join(RoomId("r"), writer)
+    room.receive(writer, SyncStep1(b"\x00"))
+    await registry.join(RoomId("r"), joiner)
+    room.receive(writer, SyncUpdate(note_update("a", "1")))
+    room.receive(joiner, SyncStep1(b"\x00"))
+    room.receive(writer, SyncUpdate(note_update("b", "2")))
+    await asyncio.sleep(0.2)
+
+    kinds = [type(decode_message(f)).__name__ for f in joiner_t.frames]
+    # greeting step 1, then a step 2 holding update a, then update b only.
+    assert kinds == ["SyncStep1", "SyncStep2", "SyncUpdate"]
+    step2 = decode_message(joiner_t.frames[1])
+    assert isinstance(step2, SyncStep2)
+    check: Doc[Map[str]] = Doc()
+    check.apply_update(step2.update)
+    assert check.get("notes", type=Map).to_py() == {"a": "1"}
+    assert joiner.state is PeerState.SYNCED
+    assert room.head == 2
+
+    for pump in pumps:
+        pump.cancel()
+    await registry.close()
+    await log.close()
+
+
+async def test_a_peer_whose_outbox_overflows_is_closed_as_too_slow() -> None:
+    transport = RecordingTransport()
+    peer = Peer(transport, outbox_limit=3)
+    for _ in range(4):
+        peer.send(b"frame")
+    assert peer.closed
+    await peer.pump()  # sends nothing more, only the close
+    assert transport.frames == []
+    assert transport.closed is not None and transport.closed[0] == WS_4408_TOO_SLOW

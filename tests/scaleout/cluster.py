@@ -1,0 +1,38 @@
+"""Three `candor serve --redis-url` processes sharing one real redis-server (AOF on)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from redis_server import RedisServer
+
+PROCESSES = 3
+
+
+@dataclass
+class Cluster:
+    redis: RedisServer
+    servers: list[Any]  # tests/conftest.py's ServerProcess
+
+    def ws_urls(self, room: str, first: int = 0, token: str | None = None) -> list[str]:
+        """Every process's URL for ``room``, starting with process ``first`` (where a client goes first)."""
+        order = self.servers[first:] + self.servers[:first]
+        return [s.ws_url(room) + (f"?token={token}" if token else "") for s in order]
+
+
+def start_cluster(make: Any, base: Path) -> Iterator[Cluster]:
+    """Redis, then the three processes at once (``make`` is a server factory fixture, which stops them)."""
+    redis = RedisServer(base / "redis")
+    redis.start()
+    try:
+        with ThreadPoolExecutor(PROCESSES) as starting:
+            servers = list(
+                starting.map(lambda i: make("--redis-url", redis.url, data_dir=base / f"candor-{i}"), range(PROCESSES))
+            )
+        yield Cluster(redis, servers)
+    finally:
+        redis.kill()

@@ -1,0 +1,130 @@
+// What each board action does to the documents, with the role and lock rules checked first
+// so people get a clear message instead of a refused change.
+import { announce, toast } from '../dom.js'
+import { api } from '../api.js'
+import { Channel } from '../session.js'
+import * as model from '../board-model.js'
+
+const CONFIRM_TRIES = 25
+const CONFIRM_WAIT_MS = 200
+
+/** board: the BoardPage (board, drafts channels, layer, meta(), role, me, room, token, …) */
+export function boardActions (page) {
+  const { layer } = page
+  const docFor = (id) => (layer.notes.get(id)?.source === 'draft' ? page.drafts?.doc : page.board.doc)
+  const blocked = () => {
+    if (page.fatal) return page.fatal
+    if (page.readOnly) return 'The projector view is read-only.'
+    if (page.role === 'participant' && page.meta().locked) return 'The board is locked by the facilitator.'
+    return null
+  }
+  const guard = () => {
+    const reason = blocked()
+    if (reason) toast(reason)
+    return Boolean(reason)
+  }
+
+  const acts = {
+    add (sectionId) {
+      if (!guard()) page.openComposer(sectionId)
+    },
+    edit (id) {
+      const view = layer.notes.get(id)
+      if (view?.mine && !guard()) page.openComposer(view.data.section, { id, ...view.data })
+    },
+    delete (id) {
+      const view = layer.notes.get(id)
+      if (!view?.mine || guard()) return
+      const doc = docFor(id)
+      const note = model.deleteNote(doc, id)
+      if (note) {
+        toast('Note deleted.', { action: { label: 'Undo', run: () => { if (!blocked()) model.restoreNote(doc, id, note) } } })
+        page.focusSection(note.section)
+      }
+    },
+    more (id) {
+      const view = layer.notes.get(id)
+      if (view && page.role === 'facilitator') page.noteDialog.open(id, view.data)
+    },
+    vote (id) { castVote(id, 1) },
+    unvote (id) { castVote(id, -1) },
+    move (id, x, y) {
+      const view = layer.notes.get(id)
+      if (view && !guard()) model.moveNote(docFor(id), id, x, y)
+    },
+    'cluster-new' (sectionId) {
+      // Below everything already in the section, judged from the board (not this screen's layout).
+      let y = model.NOTE_GAP
+      for (const view of layer.notes.values()) {
+        if (view.data.section === sectionId && !view.data.cluster) y = Math.max(y, (view.data.y || 0) + 190)
+      }
+      for (const view of layer.clusters.values()) {
+        if (view.data.section === sectionId) y = Math.max(y, (view.data.y || 0) + view.el.offsetHeight + 24)
+      }
+      const id = model.createCluster(page.board.doc, sectionId, '', model.NOTE_GAP, y)
+      layer.clusters.get(id)?.input?.focus()
+      announce('New cluster added. Type its label, then drag notes into it or use a note’s More button.')
+    },
+    'cluster-rename' (clusterId, label) { model.updateCluster(page.board.doc, clusterId, { label }) },
+    'cluster-move' (clusterId, x, y) { model.updateCluster(page.board.doc, clusterId, { x, y }) },
+    'cluster-delete' (clusterId) { model.deleteCluster(page.board.doc, clusterId) },
+    'cluster-set' (id, clusterId) {
+      model.updateNote(page.board.doc, id, { cluster: clusterId })
+      const label = layer.clusters.get(clusterId)?.data.label
+      announce(`Note added to cluster ${label || 'Untitled cluster'}.`)
+    },
+    'cluster-unset' (id, x, y) {
+      model.updateNote(page.board.doc, id, { cluster: null, x: Math.round(x), y: Math.round(y) })
+    }
+  }
+
+  function castVote (id, delta) {
+    const meta = page.meta()
+    if (page.role !== 'participant' || layer.notes.get(id)?.source !== 'board') return
+    if (meta.phase !== 'vote') return toast('Voting opens when the facilitator starts the vote phase.')
+    if (guard()) return
+    const budget = Number(meta.votes_per_person ?? 5)
+    if (!model.vote(page.board.doc, id, page.me, delta, budget)) {
+      toast(delta > 0 ? `You have used all ${budget} of your dots. Take one back to move it.` : 'You have no dots on this note.')
+    }
+  }
+
+  /** Put a copy of a note on the plenary board (its room shown as provenance); optionally remove it here. */
+  async function toPlenary (id, { move }) {
+    const plenary = page.rooms().find((r) => r.kind === 'plenary')
+    if (!plenary || plenary.id === page.room) throw new Error('this event has no plenary board to send to')
+    const view = layer.notes.get(id)
+    const note = view?.data
+    if (!note) throw new Error('the note is gone')
+    if (note.scope !== 'event' && note.scope !== 'public') throw new Error('its author kept it in this room')
+    if (!page.plenary) page.plenary = new Channel(plenary.id, page.token)
+    await Promise.race([
+      page.plenary.whenSynced(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the plenary board did not answer')), 8000))
+    ])
+    const doc = page.plenary.doc
+    const copyId = `${page.room}.${id}`
+    const sameSection = [...doc.getMap('notes').values()].filter((n) => n?.get?.('section') === note.section).length
+    const slot = model.freeSlot(sameSection, 900)
+    model.restoreNote(doc, copyId, {
+      ...note, cluster: null, x: slot.x, y: slot.y, from_room: note.from_room || page.room
+    })
+    // Confirm from the event log before removing anything here.
+    for (let i = 0; i < CONFIRM_TRIES; i++) {
+      await new Promise((resolve) => setTimeout(resolve, CONFIRM_WAIT_MS))
+      try {
+        const stored = await api.board(plenary.id, page.token)
+        if (stored.board?.notes?.[copyId]) {
+          if (move) model.deleteNote(page.board.doc, id)
+          announce(move ? 'Note moved to the plenary.' : 'Note copied to the plenary.')
+          return
+        }
+      } catch {
+        // keep trying until the deadline
+      }
+    }
+    throw new Error('the plenary board did not confirm the note')
+  }
+
+  return { act: (name, ...args) => acts[name]?.(...args), toPlenary, docFor, blocked }
+}

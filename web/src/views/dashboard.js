@@ -1,0 +1,265 @@
+// The facilitator's dashboard: every room live, one click into any room, broadcasts to all rooms.
+import { h, setText, announce, relativeTime, plural, toast, replace } from '../dom.js'
+import { api, exportPath, memory } from '../api.js'
+import { PHASES, PHASE_LABELS } from '../board-model.js'
+import { sharePanel } from './share.js'
+import { EVENT_AUDIENCES, ROOM_AUDIENCES, exportGroup } from './exports.js'
+
+const POLL_MS = 3000
+
+export async function dashboardPage (root, { eventId, token }) {
+  document.title = 'Dashboard — Candor'
+  const title = h('h1', { text: 'Facilitator dashboard' })
+  const status = h('p', { class: 'hint', role: 'status' })
+  const headerCode = h('p', { class: 'header-code', hidden: true })
+  const grid = h('ul', { class: 'room-grid', 'aria-label': 'Rooms' })
+  const cards = new Map()
+  let sectionTitles = {}
+
+  const boardLink = (roomId) => `/board/${encodeURIComponent(roomId)}?token=${encodeURIComponent(token)}`
+  const facilitatorUrl = `${location.origin}/event/${encodeURIComponent(eventId)}?token=${encodeURIComponent(token)}`
+
+  // -- links to share, and revoking them ----------------------------------------------
+  // The server gives a facilitator the code and links on any device (GET /api/events/{id}).
+  const linksBody = h('div', { class: 'links-body' }, h('p', { class: 'hint', text: 'Loading the links…' }))
+  let links = null
+  function showLinks (next) {
+    links = { ...links, ...next, facilitator_url: facilitatorUrl }
+    if (!links.join_code) return
+    replace(linksBody, sharePanel(links))
+    replace(headerCode, 'Join code ', h('strong', { text: links.join_code }))
+    headerCode.hidden = false
+    const remembered = memory.created(eventId)
+    if (remembered) memory.rememberCreated(eventId, { ...remembered, join_code: links.join_code, join_url: links.join_url, viewer_url: links.viewer_url })
+  }
+  const revokeButton = h('button', { type: 'button', class: 'danger', 'aria-haspopup': 'dialog', 'aria-describedby': 'revoke-help', onclick: () => openRevoke() }, 'Revoke participant access')
+  const revokeDone = h('p', { class: 'revoke-done', role: 'status' })
+  const revokeDialog = revokeConfirmation(async () => {
+    const result = await api.revoke(eventId, token)
+    let event = null
+    try {
+      event = await api.event(eventId, token) // the projector link changes too
+    } catch {
+      // the new code is what matters; the projector link can be reloaded
+    }
+    showLinks({ join_code: result.join_code, join_url: result.join_url, ...(event?.join_code ? { viewer_url: event.viewer_url } : {}) })
+    const closed = result.participants_closed || 0
+    const time = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    setText(revokeDone, `Access revoked at ${time}: ${plural(closed, 'connection')} closed. The new join code is ${result.join_code}; the old code, join link and projector link no longer work.`)
+  })
+  function openRevoke () {
+    revokeDialog.open(revokeButton)
+  }
+  const linksCard = h('section', { class: 'card links', 'aria-labelledby': 'links-h' },
+    h('h2', { id: 'links-h', text: 'Links to share' }),
+    linksBody,
+    h('div', { class: 'revoke-block' },
+      h('h3', { text: 'If the code or link reached the wrong people' }),
+      h('p', { class: 'hint', id: 'revoke-help', text: 'Revoking disconnects everyone who joined and makes a new join code; people rejoin with the new code. Notes stay on the boards.' }),
+      revokeButton,
+      revokeDone),
+    revokeDialog.el)
+
+  // -- exports --------------------------------------------------------------------------
+  const roomPick = h('select', { id: 'export-room' })
+  const eventExport = exportGroup({
+    legend: 'The whole event',
+    help: 'A part per breakout room, then the plenary and the practical ideas across rooms. Notes kept in their room never appear.',
+    audiences: EVENT_AUDIENCES,
+    token,
+    path: (format, audience) => exportPath.event(eventId, format, { audience })
+  })
+  const roomExport = exportGroup({
+    legend: 'One room',
+    help: 'One board as it stands now.',
+    audiences: ROOM_AUDIENCES,
+    token,
+    before: h('div', { class: 'row' }, h('label', { for: 'export-room', text: 'Room' }), roomPick),
+    path: (format, audience) => exportPath.room(roomPick.value, format, { audience })
+  })
+  const exportsCard = h('section', { class: 'card exports', 'aria-labelledby': 'exports-h' },
+    h('h2', { id: 'exports-h', text: 'Exports' }),
+    h('p', { class: 'hint', text: 'Download what the groups wrote. Names appear only on notes their author signed; withdrawn notes never appear.' }),
+    h('div', { class: 'export-grid' }, eventExport.el, roomExport.el))
+  function updateRoomPick (rooms) {
+    const signature = JSON.stringify(rooms.map((r) => [r.id, r.label]))
+    if (roomPick.dataset.sig === signature) return
+    roomPick.dataset.sig = signature
+    const chosen = roomPick.value
+    const ordered = [...rooms].sort((a, b) => (a.kind === 'plenary') - (b.kind === 'plenary'))
+    replace(roomPick, ...ordered.map((r) => h('option', { value: r.id, selected: r.id === chosen }, r.label)))
+  }
+
+  // -- broadcast ----------------------------------------------------------------------
+  const phase = h('select', { id: 'bc-phase' }, PHASES.map((p) => h('option', { value: p }, PHASE_LABELS[p])))
+  const minutes = h('select', { id: 'bc-minutes' }, [1, 2, 3, 5, 10, 15, 20, 30].map((m) => h('option', { value: String(m * 60), selected: m === 5 }, `${m} min`)))
+  const send = async (fields, what) => {
+    try {
+      const result = await api.broadcast(eventId, token, fields)
+      announce(`${what} in ${plural(result.rooms.length, 'room')}.`)
+      toast(`${what} in ${plural(result.rooms.length, 'room')}.`)
+      refresh()
+    } catch (error) {
+      toast(`Not sent: ${error.message}`, { urgent: true })
+    }
+  }
+  const broadcast = h('section', { class: 'card', 'aria-labelledby': 'bc-h' },
+    h('h2', { id: 'bc-h', text: 'All rooms at once' }),
+    h('div', { class: 'row' },
+      h('label', { for: 'bc-phase', text: 'Phase' }), phase,
+      h('button', { type: 'button', class: 'primary', onclick: () => send({ phase: phase.value }, `Phase set to ${PHASE_LABELS[phase.value]}`) }, 'Set phase everywhere')),
+    h('div', { class: 'row' },
+      h('label', { for: 'bc-minutes', text: 'Timer' }), minutes,
+      h('button', { type: 'button', onclick: () => send({ timer: { duration_s: Number(minutes.value) } }, 'Timer started') }, 'Start timer everywhere'),
+      h('button', { type: 'button', onclick: () => send({ timer: null }, 'Timer stopped') }, 'Stop timers')),
+    h('div', { class: 'row' },
+      h('button', { type: 'button', onclick: () => send({ locked: true }, 'Boards locked') }, 'Lock all boards'),
+      h('button', { type: 'button', onclick: () => send({ locked: false }, 'Boards unlocked') }, 'Unlock all boards')))
+
+  const addLabel = h('input', { id: 'add-room-label', maxlength: '80', placeholder: 'e.g. Room by the window' })
+  const addRoom = h('form', { class: 'row' },
+    h('label', { for: 'add-room-label', text: 'New room name (optional)' }), addLabel,
+    h('button', { type: 'submit' }, 'Add a breakout room'))
+  addRoom.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    try {
+      const room = await api.addRoom(eventId, token, addLabel.value.trim() || null)
+      addLabel.value = ''
+      announce(`${room.label} added.`)
+      refresh()
+    } catch (error) {
+      toast(`Room not added: ${error.message}`, { urgent: true })
+    }
+  })
+
+  replace(root, h('div', { class: 'dashboard-page' },
+    h('header', { class: 'site-header' }, h('p', { class: 'brand' }, h('a', { href: '/' }, 'Candor')), title, headerCode, status),
+    h('main', {},
+      broadcast,
+      h('section', { 'aria-labelledby': 'rooms-title', class: 'rooms' },
+        h('h2', { id: 'rooms-title', text: 'Rooms' }),
+        grid,
+        addRoom),
+      linksCard,
+      exportsCard)))
+
+  function card (room) {
+    const parts = {
+      label: h('h3', {}, h('a', { href: boardLink(room.id) })),
+      kind: h('p', { class: 'hint' }),
+      present: h('p', { class: 'figure' }),
+      notes: h('p', { class: 'figure' }),
+      sections: h('ul', { class: 'per-section' }),
+      activity: h('p', { class: 'hint' })
+    }
+    const el = h('li', { class: 'room-card' }, parts.label, parts.kind, h('div', { class: 'figures' }, parts.present, parts.notes), parts.sections, parts.activity,
+      h('a', { class: 'button primary', href: boardLink(room.id), 'aria-label': `Open room: ${room.label}` }, 'Open room'))
+    return { el, parts }
+  }
+
+  function render (rooms) {
+    const seen = new Set()
+    for (const room of rooms) {
+      seen.add(room.id)
+      let entry = cards.get(room.id)
+      if (!entry) {
+        entry = card(room)
+        cards.set(room.id, entry)
+      }
+      const p = entry.parts
+      setText(p.label.firstChild, room.label)
+      setText(p.kind, room.kind === 'plenary' ? 'Plenary — everyone' : 'Breakout room')
+      setText(p.present, `${plural(room.present || 0, 'person', 'people')} here`)
+      setText(p.notes, plural(room.notes || 0, 'note'))
+      const per = Object.entries(room.notes_per_section || {})
+      const signature = JSON.stringify(per)
+      if (p.sections.dataset.sig !== signature) {
+        p.sections.dataset.sig = signature
+        replace(p.sections, ...per.map(([id, n]) => h('li', {}, `${sectionTitles[id] || id}: ${n}`)))
+      }
+      setText(p.activity, `Last activity: ${relativeTime(room.last_activity_ms)}`)
+      entry.el.classList.toggle('active', (room.present || 0) > 0)
+    }
+    for (const [id, entry] of cards) {
+      if (!seen.has(id)) {
+        entry.el.remove()
+        cards.delete(id)
+      }
+    }
+    const order = [...rooms].sort((a, b) => (a.kind === 'plenary') - (b.kind === 'plenary'))
+    order.forEach((room, index) => {
+      const el = cards.get(room.id).el
+      if (grid.children[index] !== el) grid.insertBefore(el, grid.children[index] || null)
+    })
+  }
+
+  let timer = 0
+  async function refresh () {
+    clearTimeout(timer)
+    try {
+      const { rooms } = await api.rooms(eventId, token)
+      render(rooms)
+      updateRoomPick(rooms)
+      setText(status, `Live — updated ${new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`)
+    } catch (error) {
+      setText(status, `Could not update: ${error.message}`)
+      if (error.status === 401 || error.status === 403) return
+    }
+    timer = setTimeout(refresh, POLL_MS)
+  }
+
+  try {
+    const event = await api.event(eventId, token)
+    if (event.join_code) showLinks(event)
+    else replace(linksBody, h('p', { class: 'error', text: 'The server did not send the links to share.' }))
+    updateRoomPick(event.rooms || [])
+    setText(title, `Facilitator dashboard — ${event.title}`)
+    document.title = `${event.title} · dashboard — Candor`
+    const { templates } = await api.templates()
+    const template = templates.find((t) => t.id === event.template)
+    sectionTitles = Object.fromEntries((template?.sections || []).map((s) => [s.id, s.title]))
+  } catch (error) {
+    setText(status, error.message)
+  }
+  refresh()
+}
+
+/** "Are you sure?" for revoking: says what happens to everyone, and runs `revoke` on confirmation. */
+function revokeConfirmation (revoke) {
+  const problem = h('p', { class: 'error', role: 'alert', hidden: true })
+  const confirm = h('button', { type: 'button', class: 'danger' }, 'Revoke and make a new code')
+  const cancel = h('button', { type: 'button' }, 'Cancel')
+  const dialog = h('dialog', { class: 'dialog', id: 'revoke-dialog', 'aria-labelledby': 'revoke-h', 'aria-describedby': 'revoke-what' },
+    h('h2', { id: 'revoke-h', text: 'Revoke participant access?' }),
+    h('div', { id: 'revoke-what' },
+      h('p', { text: 'Everyone who has joined is disconnected straight away, and the current join code and join link stop working.' }),
+      h('p', {}, h('strong', { text: 'Everyone must rejoin with the new code' }), ', which appears on this dashboard once you confirm. Read it out or show it again. Their notes stay on the boards.'),
+      h('p', { text: 'The projector link changes too: open the new one on the projector.' })),
+    problem,
+    h('div', { class: 'row end' }, cancel, confirm))
+  let opener = null
+  cancel.addEventListener('click', () => dialog.close())
+  dialog.addEventListener('close', () => opener?.focus())
+  confirm.addEventListener('click', async () => {
+    confirm.disabled = cancel.disabled = true
+    problem.hidden = true
+    try {
+      await revoke()
+      dialog.close()
+    } catch (error) {
+      problem.textContent = `Not revoked: ${error.message}`
+      problem.hidden = false
+    } finally {
+      confirm.disabled = cancel.disabled = false
+    }
+  })
+  return {
+    el: dialog,
+    open (from) {
+      opener = from
+      problem.hidden = true
+      dialog.showModal()
+      cancel.focus()
+    }
+  }
+}
