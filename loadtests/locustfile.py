@@ -169,6 +169,7 @@ class Run:
     spawned: Event = field(default_factory=Event)
     slots: Iterator[int] = field(default_factory=itertools.count)
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    by_minute: dict[int, list[float]] = field(default_factory=dict)  # minute of the window -> deliveries
     acks: dict[str, list[float]] = field(default_factory=dict)
     connects: dict[str, list[float]] = field(default_factory=dict)
     send_lag_s: list[float] = field(default_factory=list)
@@ -393,6 +394,7 @@ class Session:
         report("deliver", kind, latency)
         if RUN.in_window(t_sent):
             RUN.latencies.setdefault(kind, []).append(latency)
+            RUN.by_minute.setdefault(int((t_sent - RUN.window_start) // 60), []).append(latency)
 
     def _on_notes(self, events_: list[Any]) -> None:
         for event in events_:
@@ -811,6 +813,8 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
             "seconds": round(seconds, 3),
         },
         "latency_ms": percentiles_ms(deliveries),
+        # A long (soak) run is steady when these stay level from the first minute to the last.
+        "latency_ms_by_minute": [percentiles_ms(RUN.by_minute[m]) for m in sorted(RUN.by_minute)],
         "latency_ms_by_kind": {kind: percentiles_ms(samples) for kind, samples in sorted(RUN.latencies.items())},
         "ack_ms_by_kind": {kind: percentiles_ms(samples) for kind, samples in sorted(RUN.acks.items())},
         "connect_ms": {name: percentiles_ms(samples) for name, samples in sorted(RUN.connects.items())},

@@ -446,10 +446,12 @@ class Sampler:
             ours += cpu_s
             rss = [s.procs[name][1] for s in inside if name in s.procs]
             before = next((s.procs[name][1] for s in self.samples if name in s.procs), rss[0])
+            settled = rss[len(rss) // 10]  # a tenth into the window: rooms loaded, caches warm
             procs[name] = {
                 "cpu_util": round(cpu_s / span, 3),
                 "cpu_s": round(cpu_s, 2),
                 "rss_start_mb": round(before / 1024, 1),
+                "rss_settled_mb": round(settled / 1024, 1),
                 "rss_peak_mb": round(max(rss) / 1024, 1),
                 "rss_end_mb": round(rss[-1] / 1024, 1),
             }
@@ -509,18 +511,31 @@ class Sampler:
                 for name in sample.procs
                 if name in mark.procs
             }
+            rss = {name: round(sample.procs[name][1] / 1024, 1) for name in sample.procs}
             busy = sum(sample.cpus[c][0] - mark.cpus[c][0] for c in sample.cpus) / CLK_TCK / span
             steal = [round(100 * (sample.cpus[c][1] - mark.cpus[c][1]) / CLK_TCK / span) for c in sorted(sample.cpus)]
             rows.append(
                 {
                     "t": round(sample.t - inside[0].t, 1),
                     "cpu": cpu,
+                    "rss_mb": rss,
                     "others": round(max(0.0, busy - sum(cpu.values())), 2),
                     "steal_pct": steal,
                 }
             )
             mark = sample
         return rows
+
+
+def server_errors(logs: Path) -> dict[str, Any]:
+    """Lines of the candor processes' logs that report an error or an unhandled exception."""
+    found = [
+        line.strip()
+        for log in sorted(logs.glob("candor-*.log"))
+        for line in log.read_text(errors="replace").splitlines()
+        if "Traceback" in line or " ERROR " in line or " CRITICAL " in line
+    ]
+    return {"count": len(found), "first": found[:5]}
 
 
 def wait_for_quiet(max_wait_s: float, max_busy: float) -> tuple[float, float]:
@@ -601,9 +616,13 @@ def summary_line(scenario: Scenario, mode: str, result: dict[str, Any], verdict:
             f"{s['rooms_opened']} rooms opened (p50 {opened.get('p50')} p99 {opened.get('p99')} ms)"
             + (f", full sweep {sweeps[0]:.1f} s" if sweeps else "")
         )
+    parts.append(f"server log errors {result['server_log_errors']['count']}")
     machine = result.get("machine", {})
     for name, proc in machine.get("processes", {}).items():
-        parts.append(f"{name} CPU {100 * proc['cpu_util']:.0f}% RSS {proc['rss_peak_mb']:.0f} MB")
+        parts.append(
+            f"{name} CPU {100 * proc['cpu_util']:.0f}% RSS {proc['rss_peak_mb']:.0f} MB"
+            f" ({proc['rss_settled_mb']:.0f}→{proc['rss_end_mb']:.0f})"
+        )
     steal = machine.get("steal_pct", {})
     if steal:
         parts.append("steal " + "/".join(f"{v:.0f}%" for v in steal.values()))
@@ -659,6 +678,7 @@ def run(args: argparse.Namespace, children: Children) -> int:
         shutil.rmtree(work, ignore_errors=True)
     with contextlib.suppress(FileNotFoundError):
         os.replace(f"{base}_stats.csv", f"{base}.csv")
+    errors_logged = server_errors(logs)
     p99 = summary["latency_ms"]["p99"]
     error_rate = summary["errors"]["rate"]
     failures = []
@@ -666,6 +686,8 @@ def run(args: argparse.Namespace, children: Children) -> int:
         failures.append(f"p99 {p99} ms > {args.max_p99_ms:g} ms")
     if error_rate > args.max_error_rate:
         failures.append(f"error rate {error_rate:.4f} > {args.max_error_rate:g}")
+    if errors_logged["count"]:
+        failures.append(f"{errors_logged['count']} errors in the server log, first: {errors_logged['first'][0]}")
     verdict = "PASS" if not failures else "FAIL (" + "; ".join(failures) + ")"
     result = {
         "scenario": dataclasses.asdict(scenario),
@@ -679,6 +701,7 @@ def run(args: argparse.Namespace, children: Children) -> int:
         "verdict": verdict,
         "locust": summary,
         "machine": machine,
+        "server_log_errors": errors_logged,
         "cpus": {"server": args.server_cpus, "locust": args.locust_cpus, "online": os.cpu_count()},
         "waited_for_quiet_s": waited_s,
         "others_busy_cores_at_start": busy_at_start,

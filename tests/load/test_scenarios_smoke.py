@@ -30,7 +30,8 @@ SMALL = {
 
 SUMMARY = re.compile(
     r"^(?P<scenario>[\w-]+) single: PASS \| \d+ users \| delivery p50 [\d.]+ ms p99 [\d.]+ ms \(n=[\d,]+\) \| "
-    r".* errors 0/[\d,]+ \(0\.00%\) \| .*candor:\d+ CPU \d+% RSS \d+ MB \| locust CPU \d+% .*"
+    r".* errors 0/[\d,]+ \(0\.00%\) \| .*server log errors 0 \| candor:\d+ CPU \d+% RSS \d+ MB \(\d+→\d+\) \| "
+    r"locust CPU \d+% .*"
     r"\| report (?P<report>\S+\.json)$"
 )
 
@@ -51,6 +52,8 @@ def test_a_small_run_of_the_scenario_passes_and_prints_one_summary_line(scenario
     report = json.loads(Path(match["report"]).read_text())
     measured = report["locust"]
     assert measured["latency_ms"]["n"] > 0
+    assert sum(minute["n"] for minute in measured["latency_ms_by_minute"]) == measured["latency_ms"]["n"]
+    assert report["server_log_errors"] == {"count": 0, "first": []}
     assert measured["syncs"] >= measured["expected_syncs"]
     assert {"note", "presence"} <= set(measured["latency_ms_by_kind"])
     assert (tmp_path / Path(match["report"]).with_suffix(".csv").name).exists()
