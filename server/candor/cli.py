@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from candor.export.model import Export, RoomInfo
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         data_dir=Path(args.data),
         max_message_bytes=args.max_message_bytes,
@@ -46,6 +46,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             max_board_bytes=args.max_board_bytes,
         ),
         redis_url=args.redis_url,
+        durability=args.durability,
     )
 
 
@@ -74,7 +75,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.workers < 1 or (args.workers > 1 and not args.redis_url):
         print("candor serve: --workers N needs N >= 1, and --redis-url when N > 1", file=sys.stderr)
         return 2
-    settings = _settings(args)
+    settings = settings_from_args(args)
     url = f"http://{args.host if ':' not in args.host else '[' + args.host + ']'}:{args.port}/"
     where = f"shared through {_shown(args.redis_url)}" if args.redis_url else f"data in {settings.data_dir}"
     workers = f", {args.workers} worker processes" if args.workers > 1 else ""
@@ -225,6 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", default="./candor-data", help="data directory (default ./candor-data)")
     s.add_argument("--max-message-bytes", type=int, default=MIB, help="largest accepted frame (default 1 MiB)")
     s.add_argument("--snapshot-every", type=int, default=500, help="snapshot a room every N updates")
+    s.add_argument(
+        "--durability",
+        choices=("process", "machine"),
+        default="process",
+        help="SQLite: an accepted update survives a crash of the server process (default), "
+        "or of the whole machine (fsync per group commit: slower on most disks)",
+    )
     s.add_argument("--idle-timeout", type=float, default=60.0, help="evict a room idle this many seconds")
     s.add_argument("--max-board-bytes", type=int, default=2 * MIB, help="largest board (default 2 MiB)")
     s.add_argument(

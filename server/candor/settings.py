@@ -34,6 +34,9 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # Share log, fan-out, events and token secret with other processes through this Redis.
     redis_url: str | None = None
+    # SQLite: "process" (an accepted update survives the server crashing or being killed) or
+    # "machine" (fsync per group commit: it also survives an OS crash or power loss).
+    durability: str = "process"
 
     @property
     def log_path(self) -> Path:

@@ -9,7 +9,7 @@ import pytest
 
 from candor.log.base import EventLog
 from candor.log.redis import RedisLog
-from candor.log.sqlite import SqliteLog
+from candor.log.sqlite import DURABILITY_MACHINE, SqliteLog
 from redis_server import RedisServer, flushed_redis, redis_server
 
 __all__ = ["flushed_redis", "redis_server"]
@@ -19,11 +19,13 @@ REDIS_CHUNK_RECORDS = 4
 REDIS_RETAIN_RECORDS = 6
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "sqlite-machine", "redis"])
 async def event_log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
     log: EventLog
     if request.param == "sqlite":
         log = SqliteLog(tmp_path / "log.sqlite3")
+    elif request.param == "sqlite-machine":
+        log = SqliteLog(tmp_path / "log.sqlite3", DURABILITY_MACHINE)
     else:
         server: RedisServer = request.getfixturevalue("flushed_redis")
         log = RedisLog.from_url(server.url, chunk_records=REDIS_CHUNK_RECORDS, retain_records=REDIS_RETAIN_RECORDS)

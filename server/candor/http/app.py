@@ -78,7 +78,12 @@ async def open_storage(settings: Settings) -> tuple[EventLog, EventStore, Broker
     """Log, event store, broker and token secret: SQLite in the data directory, or all shared in Redis."""
     if settings.redis_url is None:
         secret = load_or_create_secret(settings.data_dir)
-        return SqliteLog(settings.log_path), SqliteEventStore(settings.events_path), LocalBroker(), secret
+        return (
+            SqliteLog(settings.log_path, settings.durability),
+            SqliteEventStore(settings.events_path),
+            LocalBroker(),
+            secret,
+        )
     log = RedisLog.from_url(settings.redis_url)
     store = RedisEventStore.from_url(settings.redis_url)
     try:

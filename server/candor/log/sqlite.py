@@ -55,18 +55,28 @@ BUSY_TIMEOUT_MS = 5000
 WriteJob = Callable[[sqlite3.Connection], Any]
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+# How far an accepted update is safe before it is broadcast (``candor serve --durability``).
+DURABILITY_PROCESS = "process"  # in the WAL file: survives the server crashing or being killed
+DURABILITY_MACHINE = "machine"  # fsync'd by each group commit: also survives an OS crash or power loss
+DURABILITY = (DURABILITY_PROCESS, DURABILITY_MACHINE)
+
+
+def _connect(path: Path, durability: str = DURABILITY_PROCESS) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA synchronous = FULL")
+    # In WAL mode NORMAL writes each commit to the WAL file and syncs only at checkpoints.
+    conn.execute("PRAGMA synchronous = " + ("FULL" if durability == DURABILITY_MACHINE else "NORMAL"))
     return conn
 
 
 class SqliteLog:
-    """The embedded default backend: one file, WAL mode, fsync per group commit."""
+    """The embedded default backend: one file, WAL mode, one write (and with ``machine`` one fsync) per group commit."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, durability: str = DURABILITY_PROCESS) -> None:
+        if durability not in DURABILITY:
+            raise ValueError(f"durability must be one of {', '.join(DURABILITY)}, not {durability!r}")
         self.path = path
+        self.durability = durability
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = _connect(path)
@@ -86,7 +96,7 @@ class SqliteLog:
     # -- writer thread -------------------------------------------------------
 
     def _write_loop(self) -> None:
-        conn = _connect(self.path)
+        conn = _connect(self.path, self.durability)
         try:
             while True:
                 first = self._jobs.get()
