@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from pycrdt import Array
+from pycrdt import Array, Doc, Map
 
 from boards import BoardClient, Event, board_client, create_event, custom_template
 from candor.errors import WS_4403_FORBIDDEN, WS_4422_INVALID_UPDATE
@@ -587,3 +587,20 @@ async def test_board_over_the_size_limit_is_invalid(small_scene: Scene) -> None:
 
 async def test_board_under_the_size_limit_takes_a_long_note(small_scene: Scene) -> None:
     await note_by(small_scene, small_scene.alice, text="z" * (BOARD_LIMIT_BYTES // 3))
+
+
+async def test_the_limit_is_on_the_board_not_on_every_update_it_ever_took(small_scene: Scene) -> None:
+    """Moving one note again and again sends far more bytes than the limit; the board itself stays small."""
+    scene = small_scene
+    note = await note_by(scene, scene.alice, text="moved all session")
+    sent = 0
+    for step in range(120):
+
+        def move(doc: Doc[Any], x: int = step) -> None:
+            doc.get("notes", type=Map)[note]["x"] = x
+
+        sent += len(await scene.alice.y.transact(move))
+    assert sent > BOARD_LIMIT_BYTES
+    await scene.bob.wait_for_confirmed(lambda board: board["notes"][note]["x"] == 119)
+    assert scene.alice.y.denied == []
+    await accepted(scene, scene.alice, lambda: scene.alice.set_note(note, y=999))

@@ -399,6 +399,10 @@ class Room:
         if update == EMPTY_UPDATE:
             return None
         if self._gate is not None:
+            if self.state_bytes + len(update) > self._gate.max_board_bytes:
+                # The running sum counts every update ever applied, moves and deletions too;
+                # near the limit, measure what the board really takes before refusing.
+                self.state_bytes = len(self.doc.get_update())
             self._gate.admit(access, update, self.state_bytes)
         try:
             self.doc.apply_update(update)
