@@ -79,6 +79,9 @@ class Behaviour:
     move_every_s: float = 10.0
     vote_every_s: float = 20.0
     presence_every_s: float = 5.0
+    # 0: notes pile up. N: with each new note a user deletes its oldest beyond N, so a long
+    # (soak) run keeps boards at a workshop's size instead of growing into the size limit.
+    keep_notes: int = 0
     ack_timeout_s: float = 10.0
     connect_timeout_s: float = 30.0
     sweep_dwell_s: float = 0.5
@@ -96,6 +99,10 @@ class Slot:
     subject: str | None
     room: str
     server: str  # http://127.0.0.1:PORT
+    # Observers keep a full replica of the room and measure deliveries (a few per room, as the
+    # shared harness's client 0 does); the others only count what arrives and see their own
+    # writes echoed, so the generator's CPU goes to load rather than to 10 copies of every board.
+    observer: bool = True
 
 
 @dataclass(frozen=True)
@@ -271,8 +278,9 @@ def position_age_s(y: object, now: float) -> float | None:
 class Session:
     """One user's websocket to one room, its board replica, and the writes not yet echoed."""
 
-    def __init__(self, room: str, url: str, subject: str, label: str) -> None:
+    def __init__(self, room: str, url: str, subject: str, label: str, *, observer: bool = True) -> None:
         self.room = room
+        self.observer = observer
         self.url = url
         self.subject = subject
         self.label = label
@@ -284,6 +292,7 @@ class Session:
         self.alive = False
         self.closing = False
         self.note_ids: list[str] = []
+        self.mine: list[str] = []  # the notes this user wrote, oldest first
         self.my_votes: dict[str, int] = {}
         self.pending: dict[bytes, tuple[str, float]] = {}
         self.section = "notes"
@@ -356,7 +365,8 @@ class Session:
                             RUN.acks.setdefault(kind, []).append(now - t_sent)
                 elif isinstance(message, AwarenessUpdate) and counted:
                     RUN.received["presence"] += 1
-                reply = self.board.handle(message)
+                observed = self.observer or not isinstance(message, (SyncUpdate, AwarenessUpdate))
+                reply = self.board.handle(message) if observed else None
             except (CandorError, ValueError) as exc:
                 fail("WS", "protocol error", f"{type(exc).__name__}: {exc}")
                 self.close()
@@ -401,6 +411,8 @@ class Session:
             path = event.path
             if not path:
                 for note_id, change in event.keys.items():
+                    if change["action"] == "delete" and note_id in self.note_ids:
+                        self.note_ids.remove(str(note_id))
                     if change["action"] != "add":
                         continue
                     self.note_ids.append(str(note_id))
@@ -549,7 +561,9 @@ class BoardUser(User):
         if self.token is None or self.subject is None:
             return
         url = ws_url(self.slot.server, self.slot.room, self.token)
-        self.session = Session(self.slot.room, url, self.subject, f"participant {self.slot.index}")
+        self.session = Session(
+            self.slot.room, url, self.subject, f"participant {self.slot.index}", observer=self.slot.observer
+        )
         RUN.sessions.append(self.session)
         if self.session.connect(self.behaviour.connect_timeout_s):
             self.backoff_s = 0.1
@@ -615,20 +629,44 @@ class BoardUser(User):
             "created_ms": int(time.time() * 1000),
         }
 
+        stale = self._oldest_to_drop(session)
+
         def edit(board: BoardReplica) -> None:
             board.notes[note_id] = Map(fields)
             if board.meta.get("phase") == "vote":
                 board.votes[note_id] = Map()  # the author opens the ballot: no two voters race to create it
+            if stale is not None:
+                del board.notes[stale]
+                if stale in board.votes:
+                    del board.votes[stale]
 
         session.write("note", edit, t_sent)
         session.note_ids.append(note_id)
+        session.mine.append(note_id)
+
+    def _oldest_to_drop(self, session: Session) -> str | None:
+        """With ``keep_notes``: this user's oldest note that nobody else has voted on, once it has too many."""
+        keep = self.behaviour.keep_notes
+        if keep <= 0 or len(session.mine) < keep:
+            return None
+        votes = session.board.votes
+        for note_id in session.mine:
+            ballot = votes.get(note_id)
+            if note_id in session.board.notes and (ballot is None or set(ballot.keys()) <= {session.subject}):
+                session.mine.remove(note_id)
+                session.my_votes.pop(note_id, None)
+                return note_id
+        return None
 
     def move_note(self) -> None:
         session = self.session
         assert session is not None
         if not session.note_ids:
             return
-        note_id = random.choice(session.note_ids)
+        # An observer's replica holds everyone's notes; the others move their own (still there).
+        note_id = random.choice(session.note_ids if session.observer else session.mine or [""])
+        if note_id not in session.board.notes:
+            return
         t_sent = monotonic()
         x, y = random.randint(0, 1600), stamp_position(t_sent)
 

@@ -300,7 +300,12 @@ def call(url: str, body: Any = None, token: str | None = None) -> Any:
         raise RuntimeError(f"{url}: HTTP {exc.code} {exc.read()[:300]!r}") from exc
 
 
-def make_plan(scenario: Scenario, servers: Servers, summary_path: Path) -> dict[str, Any]:
+# Members of each room that keep a full replica and measure delivery latency; in Redis mode
+# without affinity the first two of a room are on different processes, so both paths are measured.
+OBSERVERS_PER_ROOM = 2
+
+
+def make_plan(scenario: Scenario, servers: Servers, summary_path: Path, *, affinity: bool) -> dict[str, Any]:
     """Create the event, join the participants, and assign every user slot a room, a token and a server."""
     first = servers.urls[0]
     event = call(
@@ -311,18 +316,17 @@ def make_plan(scenario: Scenario, servers: Servers, summary_path: Path) -> dict[
     slots = []
     n_servers = len(servers.urls)
     for i in range(scenario.rooms * scenario.per_room):
-        # Room i % R; the k-th member of a room goes to process k % N, so every room spans the processes.
+        # Room i % R; the k-th member of a room goes to process k % N, so every room spans the processes;
+        # with affinity (a balancer hashing the room name) all of room r's members go to process r % N.
         room, k = breakouts[i % scenario.rooms], i // scenario.rooms
-        server = servers.urls[k % n_servers]
+        server = servers.urls[(i % scenario.rooms if affinity else k) % n_servers]
         joined = call(f"{server}/api/events/{event['event_id']}/join", {"code": event["join_code"], "agree": True})
-        slots.append(
-            {"index": i, "token": joined["token"], "subject": joined["participant"], "room": room, "server": server}
-        )
+        slot = {"index": i, "token": joined["token"], "subject": joined["participant"], "room": room, "server": server}
+        slots.append({**slot, "observer": k < OBSERVERS_PER_ROOM})
     for j in range(scenario.plenary_users):
         i = len(slots)
-        slots.append(
-            {"index": i, "token": None, "subject": None, "room": plenary, "server": servers.urls[j % n_servers]}
-        )
+        slot = {"index": i, "token": None, "subject": None, "room": plenary, "server": servers.urls[j % n_servers]}
+        slots.append({**slot, "observer": j < OBSERVERS_PER_ROOM})
     if scenario.phase is not None:
         call(f"{first}/api/events/{event['event_id']}/broadcast", {"phase": scenario.phase}, event["facilitator_token"])
     return {
@@ -561,7 +565,7 @@ def wait_for_quiet(max_wait_s: float, max_busy: float) -> tuple[float, float]:
 def scenario_from(args: argparse.Namespace) -> Scenario:
     base = SCENARIOS[args.scenario]
     behaviour = dict(base.behaviour)
-    for key in ("note_every_s", "move_every_s", "vote_every_s", "presence_every_s", "sweep_dwell_s"):
+    for key in ("note_every_s", "move_every_s", "vote_every_s", "presence_every_s", "sweep_dwell_s", "keep_notes"):
         value = getattr(args, key)
         if value is not None:
             behaviour[key] = value
@@ -635,6 +639,7 @@ def summary_line(scenario: Scenario, mode: str, result: dict[str, Any], verdict:
 def run(args: argparse.Namespace, children: Children) -> int:
     scenario = scenario_from(args)
     mode = "single" if args.mode == "single" else f"redis-{args.processes}p"
+    mode += "-affinity" if args.mode == "redis" and args.room_affinity else ""
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -650,7 +655,7 @@ def run(args: argparse.Namespace, children: Children) -> int:
             sampler.watch(child.name, child.proc.pid, servers.metrics_urls.get(child.name))
         sampler.start()
         setup_start = time.monotonic()
-        plan = make_plan(scenario, servers, work / "summary.json")
+        plan = make_plan(scenario, servers, work / "summary.json", affinity=args.room_affinity)
         setup_s = time.monotonic() - setup_start
         plan_path = work / "plan.json"
         plan_path.write_text(json.dumps(plan))
@@ -717,6 +722,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("scenario", choices=sorted(SCENARIOS))
     p.add_argument("--mode", choices=("single", "redis"), default="single")
     p.add_argument("--processes", type=int, default=2, help="candor processes in Redis mode (default 2)")
+    p.add_argument(
+        "--room-affinity",
+        action="store_true",
+        help="Redis mode: every member of a room on the same process (default: each room spread over all)",
+    )
     p.add_argument("--rooms", type=int, help="breakout rooms")
     p.add_argument("--per-room", type=int, help="participants per breakout room")
     p.add_argument("--users", type=int, help="plenary participants (plenary-surge)")
@@ -728,6 +738,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--move-every", dest="move_every_s", type=float)
     p.add_argument("--vote-every", dest="vote_every_s", type=float)
     p.add_argument("--presence-every", dest="presence_every_s", type=float)
+    p.add_argument("--keep-notes", dest="keep_notes", type=int, help="each user deletes its oldest note beyond this")
     p.add_argument("--dwell", dest="sweep_dwell_s", type=float, help="seconds the facilitator stays in a room")
     p.add_argument("--max-p99-ms", type=float, default=100.0)
     p.add_argument("--max-error-rate", type=float, default=0.01)
