@@ -24,14 +24,16 @@ class Cluster:
         return [s.ws_url(room) + (f"?token={token}" if token else "") for s in order]
 
 
-def start_cluster(make: Any, base: Path) -> Iterator[Cluster]:
+def start_cluster(make: Any, base: Path, *options: str) -> Iterator[Cluster]:
     """Redis, then the three processes at once (``make`` is a server factory fixture, which stops them)."""
     redis = RedisServer(base / "redis")
     redis.start()
     try:
         with ThreadPoolExecutor(PROCESSES) as starting:
             servers = list(
-                starting.map(lambda i: make("--redis-url", redis.url, data_dir=base / f"candor-{i}"), range(PROCESSES))
+                starting.map(
+                    lambda i: make("--redis-url", redis.url, *options, data_dir=base / f"candor-{i}"), range(PROCESSES)
+                )
             )
         yield Cluster(redis, servers)
     finally:

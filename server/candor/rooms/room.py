@@ -143,6 +143,9 @@ class Room:
         self._metrics = metrics
         self._publish_awareness = publish_awareness or (lambda payload: None)
         self._next_presence_check = time.monotonic()
+        # Since when no connection of this process is in the room. Records other processes
+        # append keep arriving, but only our own peers keep a room loaded here.
+        self._empty_since = time.monotonic()
         # An estimate of the board's encoded size: its last snapshot plus updates since.
         self.state_bytes = state_bytes
         self.rejected: dict[str, int] = {}
@@ -199,6 +202,7 @@ class Room:
             self._broadcast(encode_awareness(removal), skip=peer)
             self._publish_awareness(removal)
         if not self.peers:
+            self._empty_since = time.monotonic()
             self._inbox.put_nowait(_Wake())
 
     def receive(self, peer: Peer, message: Message) -> None:
@@ -312,23 +316,24 @@ class Room:
                 return
 
     async def _next_command(self) -> _Command | None:
-        idle_since = time.monotonic()
         while True:
             now = time.monotonic()
             if now >= self._next_presence_check:
                 self._drop_stale_presence()
-            timeout = None if self.peers else max(0.0, idle_since + self._settings.idle_timeout_s - now)
+            idle_until = self._empty_since + self._settings.idle_timeout_s
+            timeout = None if self.peers else max(0.0, idle_until - now)
             if self._remote_clients():
                 until_check = max(0.0, self._next_presence_check - now)
                 timeout = until_check if timeout is None else min(timeout, until_check)
             try:
                 return await asyncio.wait_for(self._inbox.get(), timeout)
             except TimeoutError:
-                if self.peers or time.monotonic() - idle_since < self._settings.idle_timeout_s:
+                if self.peers or time.monotonic() < idle_until:
                     continue
-                if self._inbox.empty() and self._try_evict(self, False):
+                if not self._inbox.empty():
+                    return self._inbox.get_nowait()  # due for eviction, but work came first
+                if self._try_evict(self, False):
                     return None
-                idle_since = time.monotonic()
 
     async def _process(self, batch: list[_Command]) -> bool:
         """Handle a group of commands; False when the runner must stop."""
