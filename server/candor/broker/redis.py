@@ -1,16 +1,24 @@
-"""Fan-out between processes over Redis: one XREAD BLOCK reader for every subscribed room, awareness over pub/sub.
+"""Fan-out between processes over Redis: records read from each room's stream on news, awareness over pub/sub.
 
-Records travel on each room's log stream itself. One reader task per process
-blocks on XREAD over the streams of every subscribed room, each from the last
-id it delivered, on a connection of its own. Subscribing while it blocks wakes
-it with CLIENT UNBLOCK sent from another connection; should that race with the
-XREAD being sent, the block timeout (2 s) bounds the wait. A subscription
-starts at the room's head at that moment, so everything appended later is
-delivered; a read that skips seqs (the stream was compacted past a slow
-reader) is completed from the log's archive. A malformed entry is logged and
-skipped; a stream Redis refuses to read is set aside alone for a while, so the
-other rooms keep flowing. On any Redis error the loops back off and retry
-forever, reconnecting by themselves.
+Records travel on each room's log stream itself. The append script announces
+every append on the room's pub/sub channel (``N`` + the appending process's
+node id + the new head), atomically with it. A process that holds the room and
+hears of an append by another reads that room's stream from the last id it
+delivered (one XRANGE per room with news, pipelined, on a connection of its
+own). Its own appends it skips: the room delivered them as it logged them, and
+they are read, if at all, together with the next news. Pub/sub may drop a
+message (a reconnect, a failover), so every room is also read once every
+``SWEEP_S`` seconds whatever it heard, and after its channel is (re)joined.
+Reading only the rooms with news keeps the cost per append constant however
+many rooms a process holds, and every read names one key, as Redis Cluster
+requires (see docs/scaling.md).
+
+A subscription starts at the room's head at that moment, so everything
+appended later is delivered; a read that skips seqs (the stream was compacted
+past a slow reader) is completed from the log's archive. A malformed entry is
+logged and skipped; a stream Redis refuses to read is set aside alone for a
+while, so the other rooms keep flowing. On any Redis error the loops back off
+and retry forever, reconnecting by themselves.
 
 Awareness goes by PUBLISH/SUBSCRIBE on ``candor:{ROOM}:awareness``. Every
 message carries its process's node id, and a process ignores its own.
@@ -38,11 +46,11 @@ from candor.errors import CandorError, LogUnavailable
 from candor.ids import RoomId, Seq
 from candor.log.base import EventLog, LogRecord
 from candor.log.codec import decode_record
-from candor.log.redis import as_bytes, connect, room_key, seq_of, stream_id
+from candor.log.redis import RedisLog, as_bytes, connect, room_key, seq_of, stream_id
 
 logger = logging.getLogger("candor.broker")
 
-BLOCK_MS = 2000
+SWEEP_S = 1.0
 READ_COUNT = 512
 BACKOFF_MIN_S = 0.05
 BACKOFF_MAX_S = 2.0
@@ -55,6 +63,7 @@ WAKE_ATTEMPTS = 20
 
 AWARENESS = b"A"
 QUERY = b"Q"
+NEWS = b"N"  # published by the append script: payload = the room's new head seq
 
 
 def encode_relay(kind: bytes, node: bytes, payload: bytes = b"") -> bytes:
@@ -107,23 +116,33 @@ class RedisBroker:
 
     def __init__(self, client: aioredis.Redis, reader: aioredis.Redis, log: EventLog, node_id: str = "") -> None:
         self._redis = client
-        self._reader = reader  # one connection, blocked in XREAD most of the time
+        self._reader = reader  # the stream reads, on a connection of their own
         self._log = log
         self.node_id = (node_id or secrets.token_hex(6)).encode()
         self._subs: dict[RoomId, _Subscription] = {}
         self._generation = 0  # bumped whenever the set of rooms changes
-        self._blocked_generation: int | None = None  # the set the pending XREAD was made with
-        self._reader_id: int | None = None
-        self._rooms_changed = asyncio.Event()
+        self._dirty: set[RoomId] = set()  # rooms with news from other processes, to read
+        self._news = asyncio.Event()
         self._channels_ready: set[RoomId] = set()  # awareness channels Redis confirmed
         self._channel_waiters: dict[RoomId, asyncio.Future[None]] = {}
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX_LIMIT)
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
 
+    @property
+    def node_id(self) -> bytes:
+        return self._node_id
+
+    @node_id.setter
+    def node_id(self, value: bytes) -> None:
+        """This process's id in relayed messages; the log announces our appends with it, so we skip them."""
+        self._node_id = value
+        if isinstance(self._log, RedisLog):
+            self._log.news_prefix = encode_relay(NEWS, value)
+
     @classmethod
     def from_url(cls, url: str, log: EventLog) -> RedisBroker:
-        return cls(connect(url), connect(url, read_timeout_s=BLOCK_MS / 1000 + 5, single=True), log)
+        return cls(connect(url), connect(url, single=True), log)
 
     async def start(self) -> None:
         self._tasks = [
@@ -154,8 +173,7 @@ class RedisBroker:
         head = await self._log.head(room)
         self._subs[room] = _Subscription(on_records, on_awareness, local_awareness, stream_id(head).encode(), head)
         self._generation += 1
-        self._rooms_changed.set()
-        await self._wake_reader()
+        self._mark(room)  # whatever is appended before our channel is joined, this read catches
         await self._join_channel(room)
 
     async def _join_channel(self, room: RoomId) -> None:
@@ -176,55 +194,53 @@ class RedisBroker:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)  # nobody waits for this channel any more
 
-    async def _wake_reader(self) -> None:
-        """Make a pending XREAD start over with the new set of rooms."""
-        for _ in range(WAKE_ATTEMPTS):
-            blocked, reader_id = self._blocked_generation, self._reader_id
-            if blocked is None or blocked >= self._generation or reader_id is None:
-                return
-            try:
-                if await self._redis.client_unblock(reader_id):
-                    return
-            except RedisError:
-                return  # the reader fails too, and starts over with every room once Redis answers
-            await asyncio.sleep(0.005)  # the XREAD may not have reached Redis yet
-
     # -- records -------------------------------------------------------------
+
+    def _mark(self, room: RoomId) -> None:
+        """Read ``room``'s stream at the reader's next turn."""
+        self._dirty.add(room)
+        self._news.set()
 
     async def _read_streams(self) -> None:
         backoff = _Backoff("stream reader")
+        next_sweep = 0.0
         while True:
+            timeout = max(0.0, next_sweep - time.monotonic())
+            if not self._dirty:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._news.wait(), timeout)
+            self._news.clear()
+            now = time.monotonic()
+            rooms, self._dirty = self._dirty, set()
+            if now >= next_sweep:
+                rooms |= set(self._subs)  # news lost on the way is found here
+                next_sweep = now + SWEEP_S
             try:
-                await self._read_once()
+                await self._read_rooms(rooms, now)
             except Exception as exc:
-                self._reader_id = None
+                self._dirty |= rooms  # read them again once Redis answers
                 await backoff.failed(exc)
             else:
                 backoff.succeeded()
 
-    async def _read_once(self) -> None:
-        self._rooms_changed.clear()
-        now = time.monotonic()
-        reading = {room_key(r, "log"): (r, sub) for r, sub in self._subs.items() if sub.set_aside_until <= now}
+    async def _read_rooms(self, rooms: set[RoomId], now: float) -> None:
+        """One pipelined XRANGE per room, from the last id delivered; a full page means more to read next turn."""
+        reading = [(r, sub) for r in rooms if (sub := self._subs.get(r)) is not None and sub.set_aside_until <= now]
         if not reading:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._rooms_changed.wait(), BLOCK_MS / 1000)
             return
-        if self._reader_id is None:
-            self._reader_id = int(await self._reader.client_id())
-        streams: dict[Any, Any] = {key: sub.cursor for key, (_, sub) in reading.items()}
-        self._blocked_generation = self._generation
-        try:
-            reply: Any = await self._reader.xread(streams, count=READ_COUNT, block=BLOCK_MS)
-        except ResponseError as exc:
-            await self._set_aside_unreadable(reading, exc)
-            return
-        finally:
-            self._blocked_generation = None
-        for key, entries in reply or []:
-            room, sub = reading[as_bytes(key).decode()]
-            if self._subs.get(room) is sub:
+        pipe = self._reader.pipeline(transaction=False)
+        for room, sub in reading:
+            pipe.xrange(room_key(room, "log"), b"(" + sub.cursor, "+", count=READ_COUNT)
+        replies: list[Any] = await pipe.execute(raise_on_error=False)
+        for (room, sub), entries in zip(reading, replies, strict=True):
+            if isinstance(entries, ResponseError):
+                self._set_aside(room, sub, entries)
+            elif isinstance(entries, Exception):
+                raise entries
+            elif self._subs.get(room) is sub and entries:
                 await self._deliver(room, sub, entries)
+                if len(entries) == READ_COUNT:
+                    self._mark(room)
 
     async def _deliver(self, room: RoomId, sub: _Subscription, entries: list[Any]) -> None:
         records: list[LogRecord] = []
@@ -257,26 +273,16 @@ class RedisBroker:
             logger.error("room %s: records %d..%d cannot be read: %s", room, delivered + 1, seq - 1, exc.message)
             return []
 
-    async def _set_aside_unreadable(
-        self, reading: dict[str, tuple[RoomId, _Subscription]], error: ResponseError
-    ) -> None:
-        """Find the streams Redis refuses to read and leave them out for a while; re-raise if none is to blame."""
-        blamed = 0
-        for key, (room, sub) in reading.items():
-            try:
-                await self._redis.xread({key: sub.cursor}, count=1)  # without BLOCK: answers at once
-            except ResponseError as exc:
-                blamed += 1
-                sub.set_aside_until = time.monotonic() + SET_ASIDE_S
-                logger.error(
-                    "room %s: its stream cannot be read (%s); left out for %ds, other rooms go on",
-                    room,
-                    exc,
-                    SET_ASIDE_S,
-                    extra={"room": room},
-                )
-        if not blamed:
-            raise error
+    def _set_aside(self, room: RoomId, sub: _Subscription, error: ResponseError) -> None:
+        """A stream Redis refuses to read is left out for a while; the other rooms go on."""
+        sub.set_aside_until = time.monotonic() + SET_ASIDE_S
+        logger.error(
+            "room %s: its stream cannot be read (%s); left out for %ds, other rooms go on",
+            room,
+            error,
+            SET_ASIDE_S,
+            extra={"room": room},
+        )
 
     # -- awareness -----------------------------------------------------------
 
@@ -320,17 +326,20 @@ class RedisBroker:
 
     async def _listen_on(self, pubsub: Any, backoff: _Backoff) -> None:
         joined: dict[bytes, RoomId] = {}
+        generation: int | None = None
         while True:
-            wanted = {room_key(room, "awareness").encode(): room for room in self._subs}
-            new = {channel: room for channel, room in wanted.items() if channel not in joined}
-            if new:
-                await pubsub.subscribe(*new)
-                joined.update(new)
-            gone = [channel for channel in joined if channel not in wanted]
-            if gone:
-                await pubsub.unsubscribe(*gone)
-                for channel in gone:
-                    self._channels_ready.discard(joined.pop(channel))
+            if generation != self._generation:  # the rooms changed since we last looked
+                generation = self._generation
+                wanted = {room_key(room, "awareness").encode(): room for room in self._subs}
+                new = {channel: room for channel, room in wanted.items() if channel not in joined}
+                if new:
+                    await pubsub.subscribe(*new)
+                    joined.update(new)
+                gone = [channel for channel in joined if channel not in wanted]
+                if gone:
+                    await pubsub.unsubscribe(*gone)
+                    for channel in gone:
+                        self._channels_ready.discard(joined.pop(channel))
             if not joined:
                 await asyncio.sleep(PUBSUB_POLL_S)
                 continue
@@ -347,6 +356,7 @@ class RedisBroker:
     def _channel_joined(self, room: RoomId) -> None:
         """Redis confirmed the room's channel: from now on nothing published there is missed; ask who is here."""
         self._channels_ready.add(room)
+        self._mark(room)  # news published while we were not listening
         waiter = self._channel_waiters.pop(room, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -364,7 +374,10 @@ class RedisBroker:
         if node == self.node_id:
             return
         try:
-            if kind == AWARENESS:
+            if kind == NEWS:
+                if int(payload) > sub.delivered:
+                    self._mark(room)
+            elif kind == AWARENESS:
                 sub.on_awareness(payload)
             elif kind == QUERY and sub.local_awareness is not None and (states := sub.local_awareness()):
                 self._send(room, encode_relay(AWARENESS, self.node_id, states))

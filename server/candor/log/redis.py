@@ -62,7 +62,9 @@ MAX_APPEND_ATTEMPTS = 50
 MAX_SWAP_ATTEMPTS = 20
 PERSISTENCE_TIMEOUT_S = 120.0
 
-# KEYS: head, clock, log. ARGV: mode ("exact" | "next"), expected head, first time, last time, records...
+# KEYS: head, clock, log. ARGV: mode ("exact" | "next"), expected head, first time, last time,
+# news channel, news prefix ('' = announce nothing), records... The news (prefix .. new head) goes
+# out with the append, so the other processes holding the room know to read its stream.
 APPEND_SCRIPT = """
 local head = tonumber(redis.call('GET', KEYS[1]) or '0')
 local clock = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -70,14 +72,15 @@ if head ~= tonumber(ARGV[2]) then
   if ARGV[1] == 'exact' then return {'conflict', head, clock} end
   return {'stale', head, clock}
 end
-local n = #ARGV - 4
+local n = #ARGV - 6
 if n > 0 and tonumber(ARGV[3]) < clock then return {'stale', head, clock} end
 for i = 1, n do
-  redis.call('XADD', KEYS[3], string.format('%d-0', head + i), 'r', ARGV[4 + i])
+  redis.call('XADD', KEYS[3], string.format('%d-0', head + i), 'r', ARGV[6 + i])
 end
 if n > 0 then
   redis.call('SET', KEYS[1], string.format('%d', head + n))
   redis.call('SET', KEYS[2], ARGV[4])
+  if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6] .. string.format('%d', head + n)) end
 end
 return {'ok', head, clock}
 """
@@ -169,6 +172,8 @@ class RedisLog:
         self._rebuild_stream = client.register_script(REBUILD_STREAM_SCRIPT)
         # Last (head, clock) seen per room: the first guess of the next append.
         self._tips: dict[RoomId, tuple[int, int]] = {}
+        # Set by the Redis broker of this process: how appends are announced to the others.
+        self.news_prefix = b""
         self._closed = False
 
     @classmethod
@@ -203,7 +208,8 @@ class RedisLog:
                 mode = "exact" if expect_head is not None else "next"
                 if head == 0:
                     await self._redis.sadd(ROOMS_KEY, room)
-                reply = await self._append(keys, [mode, head, *times, *(encode_record(r) for r in records)])
+                news: list[str | bytes] = [room_key(room, "awareness"), self.news_prefix]
+                reply = await self._append(keys, [mode, head, *times, *news, *(encode_record(r) for r in records)])
                 outcome, actual_head, actual_clock = reply[0], int(reply[1]), int(reply[2])
                 if outcome == b"ok":
                     self._tips[room] = (head + len(records), times[1] if records else actual_clock)
