@@ -43,18 +43,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import heapq
 import json
 import os
 import random
-import resource
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
-import statistics
 import struct
 import subprocess
 import sys
@@ -63,10 +59,10 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from benchkit import fmt, load_jsonl, med, port_open, snapshot_code, tree_fingerprint, wait_for_quiet_machine
 from pycrdt import Doc, Map
 from websockets.client import ClientProtocol
 from websockets.frames import Opcode
@@ -788,14 +784,6 @@ def http(port: int, method: str, path: str, body: Any = None) -> tuple[int, Any]
         return exc.code, exc.read().decode(errors="replace")
 
 
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def wait_healthy(port: int, proc: subprocess.Popen[bytes], within_s: float) -> None:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
@@ -820,29 +808,6 @@ def stop_server(proc: subprocess.Popen[bytes]) -> int | None:
             proc.kill()
             return proc.wait(10)
     return proc.returncode
-
-
-def own_tree_cpu_s() -> float:
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def other_load_pct(seconds: float) -> float:
-    """CPU used by processes outside this benchmark over ``seconds``, in % of one core."""
-    busy0, own0 = machine_busy_s(stat_ticks()), own_tree_cpu_s()
-    time.sleep(seconds)
-    return max(0.0, 100.0 * ((machine_busy_s(stat_ticks()) - busy0) - (own_tree_cpu_s() - own0)) / seconds)
-
-
-def wait_for_quiet_machine(max_pct: float, max_wait: float) -> tuple[float, float]:
-    """Wait (at most ``max_wait`` s) until other processes use less than ``max_pct`` % of a core."""
-    t0 = time.monotonic()
-    load = other_load_pct(2.0)
-    while load >= max_pct and time.monotonic() - t0 < max_wait:
-        time.sleep(3.0)
-        load = other_load_pct(2.0)
-    return load, time.monotonic() - t0
 
 
 def log_records(data_dir: Path, rooms: list[str]) -> int | None:
@@ -891,18 +856,6 @@ def setup_rooms(port: int, mode: str, scenario: dict[str, Any], tag: str) -> tup
     return out, 1  # the template's initial board is each room's first record
 
 
-def tree_fingerprint(root: Path) -> str | None:
-    """sha256 (12 hex digits) of every .py file under ``root``: which server code a run measured."""
-    if not root.is_dir():
-        return None
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:12]
-
-
 def git(*args: str) -> str:
     try:
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=30).stdout.strip()
@@ -918,8 +871,7 @@ def prepare_code(a: argparse.Namespace) -> None:
     if a.live_code:
         source, root = str(SRC), SRC
     else:
-        root = a.tmp / "code"
-        shutil.copytree(SRC / "candor", root / "candor", ignore=shutil.ignore_patterns("__pycache__"))
+        root = snapshot_code(a.tmp)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
         source = f"copy of {SRC / 'candor'}"
     found = subprocess.run(
@@ -1071,19 +1023,6 @@ def run_one(a: argparse.Namespace, scen_name: str, mode: str, rep: int, order: i
 # ====================================================================== the report
 
 
-def med(vals: Iterable[float | None]) -> float | None:
-    v = [x for x in vals if x is not None]
-    return statistics.median(v) if v else None
-
-
-def fmt(v: float | None, nd: int = 1) -> str:
-    if v is None:
-        return NA
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    return f"{v:.{nd}f}"
-
-
 def cpu_per_k(r: dict[str, Any]) -> float | None:
     value = (r.get("server") or {}).get("cpu_ms_per_1k_delivered")
     return None if value is None else float(value)
@@ -1215,14 +1154,6 @@ def report(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
-    rows = []
-    for path in paths:
-        with open(path) as fh:
-            rows += [json.loads(line) for line in fh if line.strip()]
-    return rows
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--python", type=Path, default=REPO / ".venv" / "bin" / "python", help="Candor's venv python")
@@ -1272,7 +1203,7 @@ def main() -> int:
     if a.generate:
         return generator_main(a.generate)
     if a.report:
-        print(report(load(a.report)))
+        print(report(load_jsonl(a.report)))
         return 0
     if a.repeats < 1:
         p.error("--repeats must be at least 1")
@@ -1308,7 +1239,7 @@ def main() -> int:
     finally:
         shutil.rmtree(a.tmp, ignore_errors=True)
     print()
-    print(report(load([out])) if out.exists() else "no run succeeded")
+    print(report(load_jsonl([out])) if out.exists() else "no run succeeded")
     return 0
 
 

@@ -26,16 +26,12 @@ Stdlib only; every run is bounded by time, and only processes started here are s
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import resource
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +41,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from benchkit import (
+    fmt,
+    load_jsonl,
+    machine_busy_s,
+    med,
+    own_tree_cpu_s,
+    port_open,
+    snapshot_code,
+    tree_fingerprint,
+    wait_for_quiet_machine,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 REPORTS = REPO / "loadtests" / "reports"
@@ -73,14 +81,6 @@ def default_bench_state() -> Path:
     return Path(cache) / "candor-bench"
 
 
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def log_record_count(data_dir: Path) -> int | None:
     db = data_dir / "candor.sqlite3"
     if not db.exists():
@@ -97,53 +97,6 @@ def log_record_count(data_dir: Path) -> int | None:
 
 def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-def tree_fingerprint(root: Path) -> str | None:
-    """sha256 (12 hex digits) of every .py file under ``root``: which Candor code a run measured."""
-    if not root.is_dir():
-        return None
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        h.update(str(path.relative_to(root)).encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()[:12]
-
-
-def machine_busy_s() -> float:
-    """CPU seconds all CPUs spent in processes (user, nice, system; not irq/softirq, idle, iowait, steal)."""
-    with open("/proc/stat") as fh:
-        v = [int(x) for x in fh.readline().split()[1:4]]
-    return sum(v) / os.sysconf("SC_CLK_TCK")
-
-
-def own_tree_cpu_s() -> float:
-    """CPU seconds of this process plus every descendant it (transitively) waited for."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def other_load_pct(seconds: float) -> float:
-    """CPU used by processes outside this benchmark over ``seconds``, in % of one core."""
-    busy0, own0 = machine_busy_s(), own_tree_cpu_s()
-    time.sleep(seconds)
-    return max(0.0, 100.0 * ((machine_busy_s() - busy0) - (own_tree_cpu_s() - own0)) / seconds)
-
-
-def wait_for_quiet_machine(max_pct: float, max_wait: float) -> tuple[float, float]:
-    """Wait (at most ``max_wait`` s) until other processes use less than ``max_pct`` % of a core.
-
-    The developer's test suite may run on the same 2-vCPU machine; returns (load %, seconds waited).
-    """
-    t0 = time.monotonic()
-    load = other_load_pct(2.0)
-    while load >= max_pct and time.monotonic() - t0 < max_wait:
-        time.sleep(3.0)
-        load = other_load_pct(2.0)
-    return load, time.monotonic() - t0
 
 
 def candor_serve_options(prefix: list[str]) -> str:
@@ -167,14 +120,6 @@ def default_candor_args(serve_help: str) -> list[str]:
         most = max(int(g[g.index("--rooms") + 1]) * int(g[g.index("--clients") + 1]) for g in SCENARIOS.values())
         args += ["--max-connections-per-address", str(2 * most)]
     return args
-
-
-def snapshot_source(src: Path, parent: str | None) -> Path:
-    """Copy the package to a temporary directory, so that every run of a pass measures the same code
-    even while someone edits the working tree."""
-    snap = Path(tempfile.mkdtemp(prefix="candor-bench-src-", dir=parent))
-    shutil.copytree(src, snap / src.name, ignore=shutil.ignore_patterns("__pycache__"))
-    return snap
 
 
 def preflight(prefix: list[str], extra: list[str], port: int, parent: str | None) -> tuple[bool, str]:
@@ -288,19 +233,6 @@ def run_peer(
 
 
 # -- report ---------------------------------------------------------------------------
-
-
-def med(vals: Iterable[float | None]) -> float | None:
-    v = [x for x in vals if x is not None]
-    return statistics.median(v) if v else None
-
-
-def fmt(v: float | None, nd: int = 1) -> str:
-    if v is None:
-        return NA
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    return f"{v:.{nd}f}"
 
 
 def srv(r: dict[str, Any], key: str) -> float | None:
@@ -429,14 +361,6 @@ def report(all_rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
-    rows = []
-    for path in paths:
-        with open(path) as fh:
-            rows += [dict(json.loads(line), _source=str(path)) for line in fh if line.strip()]
-    return rows
-
-
 def last_attempts(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """The last attempt of every (file, scenario, peer, repeat), and how many earlier attempts were dropped."""
     last: dict[tuple[str, str, str, int], dict[str, Any]] = {}
@@ -524,7 +448,7 @@ def main() -> int:
     a = p.parse_args()
 
     if a.report:
-        print(report(load(a.report)))
+        print(report(load_jsonl(a.report, tag_source=True)))
         return 0
 
     a.bench_dir = a.bench_dir.resolve()
@@ -561,7 +485,7 @@ def main() -> int:
         if snap:
             shutil.rmtree(snap, ignore_errors=True)
     print()
-    print(report(load([out])) if out.exists() else "no run succeeded")
+    print(report(load_jsonl([out], tag_source=True)) if out.exists() else "no run succeeded")
     return 0
 
 
@@ -580,9 +504,10 @@ def prepare_candor(a: argparse.Namespace) -> tuple[bool, Path | None]:
             a.candor_fingerprint = tree_fingerprint(src)
             a.candor_source_note = "installed candor command (server/candor as it was at each run)"
         else:
-            snap = snapshot_source(src, a.data_parent)
-            a.candor_prefix = ["env", f"PYTHONPATH={snap}", str(a.python), "-m", "candor"]
-            a.candor_fingerprint = tree_fingerprint(snap / "candor")
+            snap = Path(tempfile.mkdtemp(prefix="candor-bench-src-", dir=a.data_parent))
+            code = snapshot_code(snap)
+            a.candor_prefix = ["env", f"PYTHONPATH={code}", str(a.python), "-m", "candor"]
+            a.candor_fingerprint = tree_fingerprint(code / "candor")
             a.candor_source_note = f"snapshot of server/candor taken {time.strftime('%Y-%m-%dT%H:%M:%S%z')}"
         if a.candor_args is None:
             a.candor_args = default_candor_args(candor_serve_options(a.candor_prefix))
