@@ -687,8 +687,9 @@ class BoardUser(User):
         mine = session.my_votes
         spent = [n for n, c in mine.items() if c > 0]
         if sum(mine.values()) < budget:
-            # Only notes whose ballot is open (their author opened it with the note).
-            sample = random.sample(session.note_ids, min(8, len(session.note_ids)))
+            # Each user votes on their own notes: only an observer's replica sees others' votes, and an
+            # author who deleted a note holding votes it cannot see would be refused by the server.
+            sample = random.sample(session.mine, min(8, len(session.mine)))
             note_id = next((n for n in sample if n in board.votes), None)
             if note_id is None:
                 return

@@ -534,11 +534,11 @@ class Sampler:
         return rows
 
 
-def server_errors(logs: Path) -> dict[str, Any]:
-    """Lines of the candor processes' logs that report an error or an unhandled exception."""
+def server_errors(logs: Path, pattern: str = "candor-*.log") -> dict[str, Any]:
+    """Lines of the candor processes' logs (or others') that report an error or an unhandled exception."""
     found = [
         line.strip()
-        for log in sorted(logs.glob("candor-*.log"))
+        for log in sorted(logs.glob(pattern))
         for line in log.read_text(errors="replace").splitlines()
         if "Traceback" in line or " ERROR " in line or " CRITICAL " in line
     ]
@@ -687,6 +687,7 @@ def run(args: argparse.Namespace, children: Children) -> int:
     with contextlib.suppress(FileNotFoundError):
         os.replace(f"{base}_stats.csv", f"{base}.csv")
     errors_logged = server_errors(logs)
+    generator_errors = server_errors(logs, "locust.log")  # a task that raised: the run's own bug
     p99 = summary["latency_ms"]["p99"]
     error_rate = summary["errors"]["rate"]
     failures = []
@@ -696,6 +697,8 @@ def run(args: argparse.Namespace, children: Children) -> int:
         failures.append(f"error rate {error_rate:.4f} > {args.max_error_rate:g}")
     if errors_logged["count"]:
         failures.append(f"{errors_logged['count']} errors in the server log, first: {errors_logged['first'][0]}")
+    if generator_errors["count"]:
+        failures.append(f"{generator_errors['count']} errors in the locust log, first: {generator_errors['first'][0]}")
     verdict = "PASS" if not failures else "FAIL (" + "; ".join(failures) + ")"
     result = {
         "scenario": dataclasses.asdict(scenario),
@@ -710,6 +713,7 @@ def run(args: argparse.Namespace, children: Children) -> int:
         "locust": summary,
         "machine": machine,
         "server_log_errors": errors_logged,
+        "locust_log_errors": generator_errors,
         "cpus": {"server": args.server_cpus, "locust": args.locust_cpus, "online": os.cpu_count()},
         "waited_for_quiet_s": waited_s,
         "others_busy_cores_at_start": busy_at_start,
