@@ -31,6 +31,8 @@ from websockets.exceptions import ConnectionClosed
 from candor.protocol import encode_awareness, encode_sync_step1, encode_update
 
 DOCUMENTED = {1000, 1002, 1003, 1008, 1009, 1011, 4422}
+# An error or an unhandled exception, in the server's JSON log lines (the default) or its text ones.
+ERROR_MARKS = ('"level": "error"', '"level": "critical"', "Traceback", " ERROR ", " CRITICAL ")
 
 
 def free_port() -> int:
@@ -124,7 +126,8 @@ def main() -> int:
             outcomes = asyncio.run(run(f"ws://127.0.0.1:{port}/ws/fuzz-room", args.frames, args.seed))
             elapsed = time.monotonic() - started
             alive = server.poll() is None
-            errors = (Path(data) / "server.log").read_text(errors="replace").count('"level": "error"')
+            logged = (Path(data) / "server.log").read_text(errors="replace").splitlines()
+            errors = sum(1 for line in logged if any(mark in line for mark in ERROR_MARKS))
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(20)

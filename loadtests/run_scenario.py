@@ -534,13 +534,17 @@ class Sampler:
         return rows
 
 
+# An error or an unhandled exception, in JSON log lines (candor's default) or text ones (locust's).
+ERROR_MARKS = ('"level": "error"', '"level": "critical"', "Traceback", " ERROR ", " CRITICAL ")
+
+
 def server_errors(logs: Path, pattern: str = "candor-*.log") -> dict[str, Any]:
     """Lines of the candor processes' logs (or others') that report an error or an unhandled exception."""
     found = [
         line.strip()
         for log in sorted(logs.glob(pattern))
         for line in log.read_text(errors="replace").splitlines()
-        if "Traceback" in line or " ERROR " in line or " CRITICAL " in line
+        if any(mark in line for mark in ERROR_MARKS)
     ]
     return {"count": len(found), "first": found[:5]}
 
