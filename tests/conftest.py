@@ -36,6 +36,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    log_dir: Path | None = None  # where its output goes; by default beside the data directory
 
     @property
     def http_url(self) -> str:
@@ -45,7 +46,7 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/ws/{room}"
 
     def start(self) -> None:
-        self.log_path = self.data_dir.parent / f"server-{self.port}-{time.monotonic_ns()}.log"
+        self.log_path = (self.log_dir or self.data_dir.parent) / f"server-{self.port}-{time.monotonic_ns()}.log"
         cmd = [
             sys.executable, "-m", "candor", "serve",
             "--host", "127.0.0.1", "--port", str(self.port),
@@ -103,7 +104,7 @@ def _server_factory(base: Path) -> Iterator[Any]:
     def make(*args: str, data_dir: Path | None = None, open_rooms: bool = True) -> ServerProcess:
         """A server; ``open_rooms`` (on by default) lets tests use any room name without an event."""
         extra = [*args, "--open-rooms"] if open_rooms else list(args)
-        server = ServerProcess(data_dir or base / "data", extra)
+        server = ServerProcess(data_dir or base / "data", extra, log_dir=base)
         server.start()
         started.append(server)
         return server

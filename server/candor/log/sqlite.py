@@ -9,6 +9,7 @@ runs in its own savepoint, so a conflicting append fails alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -137,7 +138,9 @@ class SqliteLog:
             self.commits += 1
         except sqlite3.Error as exc:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk); the writer must live on regardless.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             error = LogUnavailable(f"the event log could not commit: {exc}")
             error.__cause__ = exc
             for _, future in batch:
