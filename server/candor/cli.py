@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from candor.errors import BadRequest, CandorError, RoomNotFound
 from candor.ids import RoomId, is_valid_room_id
+from candor.log.sqlite import DURABILITY, DURABILITY_PROCESS
 from candor.logs import configure as configure_logging
 from candor.rooms.limits import PeerLimits
 from candor.rooms.room import RoomSettings
@@ -228,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--snapshot-every", type=int, default=500, help="snapshot a room every N updates")
     s.add_argument(
         "--durability",
-        choices=("process", "machine"),
-        default="process",
+        choices=DURABILITY,
+        default=DURABILITY_PROCESS,
         help="SQLite: an accepted update survives a crash of the server process (default), "
         "or of the whole machine (fsync per group commit: slower on most disks)",
     )

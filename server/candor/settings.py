@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from candor.log.sqlite import DURABILITY_PROCESS
 from candor.rooms.limits import PeerLimits
 from candor.rooms.room import RoomSettings
 
@@ -36,7 +37,7 @@ class Settings:
     redis_url: str | None = None
     # SQLite: "process" (an accepted update survives the server crashing or being killed) or
     # "machine" (fsync per group commit: it also survives an OS crash or power loss).
-    durability: str = "process"
+    durability: str = DURABILITY_PROCESS
 
     @property
     def log_path(self) -> Path:

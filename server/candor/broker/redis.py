@@ -5,8 +5,9 @@ every append on the room's pub/sub channel (``N`` + the appending process's
 node id + the new head), atomically with it. A process that holds the room and
 hears of an append by another reads that room's stream from the last id it
 delivered (one XRANGE per room with news, pipelined, on a connection of its
-own). Its own appends it skips: the room delivered them as it logged them, and
-they are read, if at all, together with the next news. Pub/sub may drop a
+own). Its own news it ignores: the room delivered those records as it logged
+them; they are read with the next news or sweep and dropped as already
+delivered. Pub/sub may drop a
 message (a reconnect, a failover), so every room is also read once every
 ``SWEEP_S`` seconds whatever it heard, and after its channel is (re)joined.
 Reading only the rooms with news keeps the cost per append constant however
@@ -59,7 +60,6 @@ PUBSUB_POLL_S = 0.05
 CHANNEL_READY_S = 1.0
 OUTBOX_LIMIT = 4096
 PUBLISH_BATCH = 256
-WAKE_ATTEMPTS = 20
 
 AWARENESS = b"A"
 QUERY = b"Q"
