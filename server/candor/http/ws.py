@@ -163,7 +163,9 @@ async def _receive(websocket: WebSocket, room: Room, peer: Peer, settings: Setti
         waiting_for_sync = peer.state is PeerState.CONNECTED
         timeout = sync_deadline - time.monotonic() if waiting_for_sync else limits.idle_timeout_s
         try:
-            event = await asyncio.wait_for(websocket.receive(), max(timeout, 0.0))
+            # asyncio.timeout, not wait_for: no task per message, and frames already read are taken in one go.
+            async with asyncio.timeout(max(timeout, 0.0)):
+                event = await websocket.receive()
         except TimeoutError:
             reason = "no sync step 1 after connecting" if waiting_for_sync else "idle for too long"
             peer.fail(PolicyViolation(reason))
