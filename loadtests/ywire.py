@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import websocket
 from pycrdt import Awareness, Decoder, Doc, Map
 
+from candor.board.transact import transact
 from candor.protocol import (
     AwarenessUpdate,
     Message,
@@ -179,14 +180,12 @@ class BoardReplica:
 
     def change(self, edit: Callable[[BoardReplica], None]) -> tuple[bytes, bytes]:
         """Run ``edit`` in one transaction: (the Yjs update, the frame that carries it)."""
-        before = self.doc.get_state()
         self._local = True
         try:
-            with self.doc.transaction():
-                edit(self)
+            # The transaction's own update, as a Yjs client sends it (see candor.board.transact).
+            update = transact(self.doc, lambda _: edit(self))
         finally:
             self._local = False
-        update = self.doc.get_update(before)
         return update, encode_update(update)
 
     def presence(self, state: dict[str, Any]) -> bytes:

@@ -12,6 +12,7 @@ from pycrdt import Awareness, Decoder, Doc, Map
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from candor.board.transact import transact
 from candor.protocol import (
     AwarenessUpdate,
     SyncStep1,
@@ -74,20 +75,16 @@ class YClient:
 
     async def edit(self, **notes: Any) -> bytes:
         """Set notes[key] = value for each keyword and send the resulting update."""
-        before = self.doc.get_state()
-        with self.doc.transaction():
+
+        def change(_: Doc[Any]) -> None:
             for key, value in notes.items():
                 self.notes[key] = value
-        update = self.doc.get_update(before)
-        await self.ws.send(encode_update(update))
-        return update
+
+        return await self.transact(change)
 
     async def transact(self, change: Callable[[Doc[Any]], object]) -> bytes:
         """Run ``change(doc)`` in one transaction and send the resulting update (as any Yjs client would)."""
-        before = self.doc.get_state()
-        with self.doc.transaction():
-            change(self.doc)
-        update = self.doc.get_update(before)
+        update = transact(self.doc, change)
         await self.ws.send(encode_update(update))
         return update
 

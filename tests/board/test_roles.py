@@ -7,6 +7,7 @@ of it, a later update still reaches them, and the log has no trace of it.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -120,6 +121,11 @@ async def rejected(
     seen = scene.bob.confirmed()
     del seen["notes"][marker]
     assert seen == witnessed
+    # A newcomer is synced from the room's live document, which has no trace of it either.
+    newcomer = await scene.connect(scene.event.viewer, "newcomer")
+    joined = newcomer.confirmed()
+    del joined["notes"][marker]
+    assert joined == witnessed
     # The log holds the marker and nothing else.
     assert scene.seq() == seq + 1
     logged = scene.event.board(scene.room)["board"]
@@ -176,6 +182,29 @@ META_CHANGES = {
 async def test_participant_cannot_change_meta(scene: Scene, fields: dict[str, Any]) -> None:
     reason = await rejected(scene, scene.alice, lambda: scene.alice.set_meta(**fields), WS_4403_FORBIDDEN)
     assert "facilitator" in reason
+
+
+async def test_a_refusal_keeps_the_updates_admitted_just_before_it(scene: Scene) -> None:
+    """Alice's note and her forbidden edit go out back to back, so the room usually takes both in one group.
+
+    The refusal rebuilds the room's document as logged plus what it admitted
+    in the same group: the note stays, for Bob, for the log and for a newcomer.
+    """
+    seq = scene.seq()
+    # Corked, the two frames leave in one TCP segment and reach the room in the same loop turn.
+    sock = scene.alice.y.ws.transport.get_extra_info("socket")
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    note = await scene.alice.add_note("written just before a refused edit", section=WELL)
+    await scene.alice.set_meta(title="Alice's board now")
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+    close_code, _ = await scene.alice.y.closed_by_server()
+    assert close_code == WS_4403_FORBIDDEN
+    await scene.bob.wait_for_confirmed(lambda board: note in board["notes"])
+    assert scene.seq() == seq + 1
+    newcomer = await scene.connect(scene.event.viewer, "newcomer")
+    for board in (scene.bob.confirmed(), scene.event.board(scene.room)["board"], newcomer.confirmed()):
+        assert note in board["notes"]
+        assert board["meta"]["title"] != "Alice's board now"
 
 
 @pytest.mark.parametrize("fields", list(META_CHANGES.values()), ids=list(META_CHANGES))

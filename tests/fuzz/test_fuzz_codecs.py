@@ -23,6 +23,7 @@ from candor.ids import Access, Role
 from candor.log import decode_record, encode_record
 from candor.log.base import LogRecord
 from candor.protocol import decode_message, encode_awareness, encode_sync_step1, encode_update
+from candor.rooms.room import LoggedState
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TEMPLATE = template_to_json(builtin_templates()["beyond-hero-stories"])
@@ -160,12 +161,14 @@ def note_updates() -> st.SearchStrategy[bytes]:
 @FUZZ
 @given(st.one_of(note_updates(), mutated(note_updates()), st.binary(max_size=100)))
 def test_the_gate_refuses_with_a_documented_error_and_leaves_no_trace(update: bytes) -> None:
-    gate = BoardGate(BOARD, max_board_bytes=100_000)
-    before = board_to_json(gate.trial)
+    logged = LoggedState(BOARD, [])
+    gate = BoardGate(logged.rebuild([]), max_board_bytes=100_000)
+    before = board_to_json(gate.doc)
     try:
         gate.admit(Access(Role.PARTICIPANT, "u-1", "Ada"), update, len(BOARD))
     except (Forbidden, InvalidBoard, InvalidUpdate):
-        gate.reset(BOARD)
-        assert board_to_json(gate.trial) == before
+        # What the room does with a refusal: a fresh document as logged, watched by the gate.
+        gate.attach(logged.rebuild([]))
+        assert board_to_json(gate.doc) == before
     except CandorError as exc:  # pragma: no cover - would be an undocumented refusal
         raise AssertionError(f"undocumented error {type(exc).__name__}") from exc

@@ -1,10 +1,11 @@
 """Checks every incoming update against the board's shape and the sender's role, before it is accepted.
 
-The gate keeps a trial copy of the board. An update is applied to the trial
-copy first, with deep observers recording what it changed; the changes are
-then checked. Accepted: the room applies the same update to its live document,
-and both copies are equal again. Rejected: the trial copy is rebuilt from the
-live document, so a rejected update leaves no trace anywhere.
+The gate watches the room's live document with deep observers. An update is
+applied to it, the observers record what it changed, and the changes are
+checked before anything is logged or broadcast. Refused: the room rebuilds its
+document as logged and attaches the gate to the new copy, so a refused update
+leaves no trace. (An earlier design kept a second, trial copy of every board:
+twice the memory, and a Yjs document's memory grows with its history.)
 """
 
 from __future__ import annotations
@@ -59,27 +60,28 @@ def _plain(value: Any) -> Any:
 
 
 class BoardGate:
-    """The trial copy of one board and the rules every update must pass."""
+    """The rules every update to one board must pass, and what they need to know of it."""
 
-    def __init__(self, state: bytes, max_board_bytes: int) -> None:
+    def __init__(self, doc: Doc[Any], max_board_bytes: int) -> None:
         self.max_board_bytes = max_board_bytes
         self._changes: list[Change] = []
         self._collect_ended = False
-        self._build(state)
+        self._subscriptions: list[tuple[Map[Any] | Array[Any], Any]] = []
+        self.attach(doc)
 
-    def _build(self, state: bytes) -> None:
-        self.trial: Doc[Any] = Doc()
-        if state:
-            self.trial.apply_update(state)
-        self._roots = {name: self.trial.get(name, type=kind) for name, kind in _ROOT_TYPES.items()}
+    def attach(self, doc: Doc[Any]) -> None:
+        """Watch ``doc`` (a room's document, freshly rebuilt after a refusal) instead of the one before."""
+        for root, subscription in self._subscriptions:
+            root.unobserve(subscription)
+        self.doc = doc
+        self._roots = {name: doc.get(name, type=kind) for name, kind in _ROOT_TYPES.items()}
         self._refresh_meta()
         self._refresh_sections()
         self._notes_seen: dict[str, Any] = {}
         notes = _plain(self._roots[model.NOTES]) or {}
         # note id -> author, kept up to date, so a deletion can be checked against who wrote it
         self._authors: dict[str, Any] = {k: v.get("author") for k, v in notes.items() if isinstance(v, dict)}
-        for name, root in self._roots.items():
-            root.observe_deep(self._recorder(name))
+        self._subscriptions = [(root, root.observe_deep(self._recorder(name))) for name, root in self._roots.items()]
 
     def _recorder(self, root: str) -> Callable[..., None]:
         # pycrdt may pass the transaction after the events; only the events matter here.
@@ -101,14 +103,11 @@ class BoardGate:
                     )
             self._changes.append(Change(root, tuple(event.path), keys, kind))
 
-    def reset(self, state: bytes) -> None:
-        """Rebuild the trial copy from the live document after a rejection."""
-        self._build(state)
-
     def admit(self, access: Access, update: bytes, board_bytes: int) -> None:
-        """Apply ``update`` to the trial copy and check it; raise Forbidden or InvalidBoard to refuse.
+        """Apply ``update`` to the document and check it; raise Forbidden, InvalidBoard or InvalidUpdate to refuse.
 
-        After a refusal the caller must :meth:`reset` the gate.
+        After a refusal the document may hold the refused update: the caller
+        must rebuild it and :meth:`attach` the gate to the new copy.
         """
         if not access.can_write:
             raise Forbidden("viewers cannot change the board")
@@ -118,13 +117,13 @@ class BoardGate:
         self._changes = []
         self._notes_seen = {}
         try:
-            self.trial.apply_update(update)
+            self.doc.apply_update(update)
         except ValueError as exc:
             raise InvalidUpdate(f"update rejected: {exc}") from exc
         self._refresh_changed_views()
-        if get_update(update, self.trial.get_state())[0] != 0:
+        if get_update(update, self.doc.get_state())[0] != 0:
             raise InvalidUpdate("update depends on changes the server never received")
-        unknown = set(self.trial.keys()) - model.ROOTS
+        unknown = set(self.doc.keys()) - model.ROOTS
         if unknown:
             raise InvalidBoard(f"unknown part of the board: {', '.join(sorted(unknown))}")
         if any(change.kind == "other" for change in self._changes):
@@ -175,7 +174,7 @@ class BoardGate:
         """Apply an update already checked and logged elsewhere (another process sharing the log)."""
         self._changes = []
         self._notes_seen = {}
-        self.trial.apply_update(update)
+        self.doc.apply_update(update)
         self._refresh_changed_views()
         self._index_authors()
         self._changes = []

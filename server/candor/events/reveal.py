@@ -17,6 +17,7 @@ from pycrdt import Doc, Map
 
 from candor.board import model
 from candor.board.projection import board_to_json
+from candor.board.transact import transact
 from candor.errors import CandorError
 from candor.history.rebuild import rebuild
 from candor.ids import Access, Role, RoomId
@@ -53,13 +54,14 @@ def _adding(notes: dict[str, Any]) -> bytes:
 def _removing(state: bytes, note_ids: list[str]) -> bytes:
     doc: Doc[Any] = Doc()
     doc.apply_update(state)
-    before = doc.get_state()
     drafts = doc.get(model.NOTES, type=Map)
-    with doc.transaction(origin="candor-reveal"):
+
+    def remove(_: Doc[Any]) -> None:
         for note_id in note_ids:
             if note_id in drafts:
                 del drafts[note_id]
-    return doc.get_update(before)
+
+    return transact(doc, remove, origin="candor-reveal")
 
 
 class Revealer:

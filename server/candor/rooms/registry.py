@@ -24,7 +24,7 @@ from candor.ids import Access, RoomId, Seq
 from candor.log.base import EventLog, LogRecord
 from candor.metrics import Metrics
 from candor.rooms.peer import Peer
-from candor.rooms.room import Room, RoomSettings
+from candor.rooms.room import LoggedState, Room, RoomSettings
 
 logger = logging.getLogger("candor.registry")
 
@@ -155,7 +155,8 @@ class RoomRegistry:
                 doc.apply_update(record.update)
                 size += len(record.update)
             head = records[-1].seq if records else start
-            gate = BoardGate(doc.get_update(), self.settings.max_board_bytes) if gated else None
+            gate = BoardGate(doc, self.settings.max_board_bytes) if gated else None
+            logged = LoggedState(snapshot.state if snapshot else b"", [r.update for r in records]) if gated else None
             room = Room(
                 room_id,
                 doc,
@@ -167,6 +168,7 @@ class RoomRegistry:
                 gate,
                 size,
                 self._on_collect_ended,
+                logged=logged,
                 metrics=self.metrics,
                 publish_awareness=functools.partial(self.broker.publish_awareness, room_id),
             )

@@ -14,6 +14,7 @@ stops being renewed (that process may have died) is dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from typing import Any
 from pycrdt import Awareness, Doc
 
 from candor.board.gate import BoardGate
+from candor.board.transact import EMPTY_UPDATE, transact
 from candor.errors import (
     CandorError,
     Forbidden,
@@ -53,8 +55,6 @@ from candor.rooms.peer import Peer, PeerState
 logger = logging.getLogger("candor.room")
 
 SERVER_PEER_ID = PeerId("server")
-
-EMPTY_UPDATE = b"\x00\x00"
 
 # The origin of awareness updates relayed from another process.
 REMOTE = "remote"
@@ -110,6 +110,37 @@ class _Stop:
 _Command = _FromPeer | _FromServer | _FromLog | _Wake | _Stop
 
 
+class LoggedState:
+    """A gated room's document as logged, kept encoded: its last snapshot and the updates after it.
+
+    The gate checks an update on the live document itself; when it refuses
+    one, the document is rebuilt from this at once, without a trip to the log.
+    Encoded, a busy board takes a few hundred KB here against several MB as a
+    live document (which also keeps every value it ever held).
+    """
+
+    def __init__(self, base: bytes, since: list[bytes]) -> None:
+        self._base = base
+        self._since = since
+
+    def add(self, update: bytes) -> None:
+        self._since.append(update)
+
+    def rebase(self, state: bytes) -> None:
+        """The document as logged is now ``state`` (a snapshot was just taken)."""
+        self._base = state
+        self._since = []
+
+    def rebuild(self, pending: list[bytes]) -> Doc[Any]:
+        """A fresh document: what is logged, then ``pending`` (admitted, not yet logged)."""
+        doc: Doc[Any] = Doc()
+        for update in (self._base, *self._since, *pending):
+            if update:
+                with contextlib.suppress(ValueError):  # an unreadable record was skipped when it came, too
+                    doc.apply_update(update)
+        return doc
+
+
 class Room:
     """A loaded board. Created by the registry, which also decides when it is evicted."""
 
@@ -126,6 +157,7 @@ class Room:
         state_bytes: int = 0,
         on_collect_ended: Callable[[RoomId], None] | None = None,
         *,
+        logged: LoggedState | None = None,
         metrics: Metrics,
         publish_awareness: Callable[[bytes], None] | None = None,
     ) -> None:
@@ -139,6 +171,9 @@ class Room:
         self._settings = settings
         self._try_evict = try_evict
         self._gate = gate
+        if gate is not None and logged is None:
+            raise ValueError("a gated room needs its logged state, to take refused updates back out")
+        self._logged = logged
         self._on_collect_ended = on_collect_ended
         self._metrics = metrics
         self._publish_awareness = publish_awareness or (lambda payload: None)
@@ -355,7 +390,7 @@ class Room:
                 try:
                     entry = self._admit(command.access, SERVER_PEER_ID, self._as_update(command.change))
                 except (Forbidden, InvalidBoard, InvalidUpdate) as exc:
-                    self._reset_gate()
+                    self._take_back(entries)
                     command.done.set_exception(exc)
                     continue
                 if entry is not None:
@@ -375,6 +410,7 @@ class Room:
                 try:
                     entry = self._admit(command.peer.access, command.peer.id, message.update)
                 except (Forbidden, InvalidBoard, InvalidUpdate) as exc:
+                    self._take_back(entries)
                     self._reject(command.peer, exc)
                     continue
                 if entry is not None:
@@ -408,11 +444,12 @@ class Room:
                 # The running sum counts every update ever applied, moves and deletions too;
                 # near the limit, measure what the board really takes before refusing.
                 self.state_bytes = len(self.doc.get_update())
-            self._gate.admit(access, update, self.state_bytes)
-        try:
-            self.doc.apply_update(update)
-        except ValueError as exc:
-            raise InvalidUpdate(f"update rejected: {exc}") from exc
+            self._gate.admit(access, update, self.state_bytes)  # applies it to self.doc
+        else:
+            try:
+                self.doc.apply_update(update)
+            except ValueError as exc:
+                raise InvalidUpdate(f"update rejected: {exc}") from exc
         self.state_bytes += len(update)
         return Entry(int(time.time() * 1000), origin, update)
 
@@ -421,14 +458,14 @@ class Room:
             return change
         copy: Doc[Any] = Doc()
         copy.apply_update(self.doc.get_update())
-        before = copy.get_state()
-        with copy.transaction(origin="candor"):
-            change(copy)
-        return copy.get_update(before)
+        return transact(copy, change, origin="candor")
 
-    def _reset_gate(self) -> None:
-        if self._gate is not None:
-            self._gate.reset(self.doc.get_update())
+    def _take_back(self, pending: list[Entry]) -> None:
+        """Rebuild the document without the update just refused: as logged, plus ``pending``."""
+        if self._gate is None or self._logged is None:
+            return  # an open room refuses only updates that did not apply
+        self.doc = self._logged.rebuild([entry.update for entry in pending])
+        self._gate.attach(self.doc)
 
     def _reject(self, peer: Peer, error: CandorError) -> None:
         """Tell the sender why, and close it: its copy now holds a change nobody else has.
@@ -436,7 +473,6 @@ class Room:
         y-websocket logs the permission-denied reason; the close code says the
         same to any client. On reconnect a client must start from a fresh document.
         """
-        self._reset_gate()
         self.rejected[error.code] = self.rejected.get(error.code, 0) + 1
         self._metrics.rejected.labels(error.code).inc()
         logger.info(
@@ -504,15 +540,18 @@ class Room:
             record, mine = next_record
             if not mine:
                 self._apply_logged(record)
+            if self._logged is not None:
+                self._logged.add(record.update)
             self.head = record.seq
             self._broadcast(encode_update(record.update))
         self.last_activity = time.time()
 
     def _apply_logged(self, record: LogRecord) -> None:
         try:
-            self.doc.apply_update(record.update)
             if self._gate is not None:
-                self._gate.apply_trusted(record.update)
+                self._gate.apply_trusted(record.update)  # applies it to self.doc
+            else:
+                self.doc.apply_update(record.update)
         except ValueError:
             logger.error(
                 "room %s: logged record %d cannot be decoded; skipped",
@@ -538,6 +577,8 @@ class Room:
 
     async def _write_snapshot(self) -> None:
         snapshot = SnapshotRecord(self.id, self.head, int(time.time() * 1000), self.doc.get_update())
+        if self._logged is not None:
+            self._logged.rebase(snapshot.state)
         try:
             await self._log.write_snapshot(snapshot)
         except CandorError as exc:
