@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import random
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,32 @@ async def test_a_locked_database_closes_writers_with_1013_and_nothing_is_half_wr
     assert "log" in reason
     async with yclient(url) as again:  # the room reloads from the log once the lock is gone
         assert again.confirmed_notes() == {"before": "lock"}
+
+
+async def test_a_short_lock_delays_writes_without_stalling_the_server(make_server: Any) -> None:
+    """Held for less than the busy timeout, a lock only delays the update: nothing is lost or closed.
+
+    The server waits for the lock without blocking: it answers HTTP and relays
+    presence meanwhile, and the update is broadcast once it is logged.
+    """
+    server = make_server()
+    url = server.ws_url("held")
+    async with yclient(url) as writer, yclient(url) as watcher:
+        await writer.edit(before="lock")
+        await watcher.wait_for(lambda: "before" in watcher.confirmed_notes())
+        blocker = sqlite3.connect(server.data_dir / "candor.sqlite3", isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            await writer.edit(during="lock")
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            assert (await asyncio.to_thread(server.get, "/healthz"))["status"] == "ok"
+            assert time.monotonic() - started < 0.5, "the server stalled while the database was locked"
+            await writer.send_presence({"name": "Writer"})
+            await watcher.wait_for(lambda: {"name": "Writer"} in watcher.presence_of_others().values(), 1)
+            assert "during" not in watcher.confirmed_notes()  # not logged yet, so not broadcast
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        await watcher.wait_for(lambda: watcher.confirmed_notes().get("during") == "lock")
+        assert writer.ws.close_code is None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from candor.cli import build_parser, settings_from_args
+from candor.ids import PeerId, RoomId
+from candor.log.base import Entry
 from candor.log.sqlite import DURABILITY_MACHINE, DURABILITY_PROCESS, SqliteLog
 
 
@@ -28,3 +31,21 @@ def test_serve_refuses_a_durability_it_does_not_know(capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--durability", "never"])
     assert "invalid choice: 'never'" in capsys.readouterr().err
+
+
+async def test_commits_on_the_loop_keep_the_journal_bounded(tmp_path: Path) -> None:
+    """With ``process`` appends commit on the event loop, which never checkpoints; the writer thread does.
+
+    Without those checkpoints the WAL file would grow by every commit, forever.
+    """
+    log = SqliteLog(tmp_path / "log.sqlite3", DURABILITY_PROCESS)
+    try:
+        for i in range(3000):
+            await log.append(RoomId(f"room-{i % 7}"), [Entry(i, PeerId("p-1"), bytes(300))])
+            if i % 100 == 99:
+                await asyncio.sleep(0.005)  # a busy server's loop still has moments between bursts
+        wal = tmp_path / "log.sqlite3-wal"
+        assert wal.stat().st_size < 16 * 1024 * 1024, f"the WAL grew to {wal.stat().st_size} bytes"
+        assert await log.head(RoomId("room-0")) == 429
+    finally:
+        await log.close()

@@ -1,9 +1,18 @@
-"""SQLite (WAL) event log with group commit on one writer thread.
+"""SQLite (WAL) event log with group commit.
 
-Appends from every room go onto one queue; the writer thread takes whatever is
-queued, writes it in a single transaction (one fsync), and then resolves each
-caller's future. A burst of updates therefore shares one commit. Each append
-runs in its own savepoint, so a conflicting append fails alone.
+Appends from every room are queued and written together in a single
+transaction, and then each caller's future is resolved: a burst of updates
+shares one commit. Each append runs in its own savepoint, so a conflicting
+append fails alone.
+
+Where the commit runs depends on the durability. With ``process`` (no fsync:
+a commit is a write into the WAL file, page cache speed) appends and snapshots
+are committed on the event loop itself, at the end of the loop turn that queued
+them: no hop to a thread and back, and no wait for the GIL on every statement.
+A locked database does not stall the loop: the batch is retried a little later,
+up to the same busy timeout. Checkpoints (which fsync) run on the writer thread.
+With ``machine`` every commit is fsync'd, so every write goes to the writer
+thread; purges and other long writes always do.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future as ThreadFuture
 from concurrent.futures import ThreadPoolExecutor
@@ -52,8 +62,17 @@ CREATE TABLE IF NOT EXISTS snapshots (
 
 MAX_BATCH = 512
 BUSY_TIMEOUT_MS = 5000
+# How long a locked database waits before an inline commit tries again.
+BUSY_RETRY_S = 0.02
+# Inline commits between two checkpoints on the writer thread (SQLite's own default is ~1000 pages).
+CHECKPOINT_EVERY = 200
+CHECKPOINT = "checkpoint"  # a writer-thread job of its own: no transaction around it
+# A passive checkpoint never waits for the loop's commits, but the WAL file only starts over once
+# one has caught up with all of them; past this many frames (8 MiB) the next one makes them wait.
+WAL_RESTART_FRAMES = 2048
 
 WriteJob = Callable[[sqlite3.Connection], Any]
+_AnyFuture = ThreadFuture[Any] | asyncio.Future[Any]
 
 
 # How far an accepted update is safe before it is broadcast (``candor serve --durability``).
@@ -68,6 +87,28 @@ def _connect(path: Path, durability: str = DURABILITY_PROCESS) -> sqlite3.Connec
     # In WAL mode NORMAL writes each commit to the WAL file and syncs only at checkpoints.
     conn.execute("PRAGMA synchronous = " + ("FULL" if durability == DURABILITY_MACHINE else "NORMAL"))
     return conn
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or (
+        "locked" in str(error)
+    )
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the WAL into the database without holding up writers; hold them up when the WAL grew too long."""
+    with contextlib.suppress(sqlite3.Error):  # best effort: the next one catches up
+        _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames >= WAL_RESTART_FRAMES:
+            conn.execute("PRAGMA wal_checkpoint(RESTART)")
+
+
+def _resolve_failed(batch: Sequence[tuple[WriteJob, _AnyFuture]], failure: sqlite3.Error) -> None:
+    error = LogUnavailable(f"the event log could not commit: {failure}")
+    error.__cause__ = failure
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(error)
 
 
 class SqliteLog:
@@ -86,13 +127,19 @@ class SqliteLog:
             conn.close()
         except sqlite3.Error as exc:
             raise LogUnavailable(f"cannot open the event log at {path.name}: {exc}") from exc
-        self._jobs: queue.SimpleQueue[tuple[WriteJob, ThreadFuture[Any]] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[WriteJob, ThreadFuture[Any]] | str | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="candor-log-writer", daemon=True)
         self._writer.start()
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="candor-log-reader")
         self._local = threading.local()
         self._closed = False
         self.commits = 0
+        # Inline group commit (process durability): the loop's own connection and what it has queued.
+        self._inline = durability == DURABILITY_PROCESS
+        self._loop_conn: sqlite3.Connection | None = None
+        self._queued: list[tuple[WriteJob, asyncio.Future[Any]]] = []
+        self._busy_since: float | None = None
+        self._uncheckpointed = 0
 
     # -- writer thread -------------------------------------------------------
 
@@ -103,22 +150,28 @@ class SqliteLog:
                 first = self._jobs.get()
                 if first is None:
                     return
-                batch = [first]
+                if not isinstance(first, tuple):  # CHECKPOINT
+                    _checkpoint(conn)
+                    continue
+                batch: list[tuple[WriteJob, _AnyFuture]] = [first]
                 while len(batch) < MAX_BATCH:
                     try:
                         job = self._jobs.get_nowait()
                     except queue.Empty:
                         break
-                    if job is None:
-                        self._jobs.put(None)
+                    if not isinstance(job, tuple):
+                        self._jobs.put(job)  # the stop or a checkpoint: after this batch
                         break
                     batch.append(job)
-                self._commit(conn, batch)
+                failure = self._commit(conn, batch)
+                if failure is not None:
+                    _resolve_failed(batch, failure)
         finally:
             conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[tuple[WriteJob, ThreadFuture[Any]]]) -> None:
-        outcomes: list[tuple[ThreadFuture[Any], Any, BaseException | None]] = []
+    def _commit(self, conn: sqlite3.Connection, batch: Sequence[tuple[WriteJob, _AnyFuture]]) -> sqlite3.Error | None:
+        """Write ``batch`` in one transaction and resolve its futures; the error if it could not commit."""
+        outcomes: list[tuple[_AnyFuture, Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job, future in batch:
@@ -141,23 +194,56 @@ class SqliteLog:
                 # SQLite may have rolled back already (a full disk); the writer must live on regardless.
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-            error = LogUnavailable(f"the event log could not commit: {exc}")
-            error.__cause__ = exc
-            for _, future in batch:
-                future.set_exception(error)
-            return
+            return exc
         for future, result, failure in outcomes:
+            if future.done():  # its caller gave up waiting (cancelled)
+                continue
             if failure is None:
                 future.set_result(result)
             else:
                 future.set_exception(failure)
+        return None
 
-    async def _write(self, job: WriteJob) -> Any:
+    async def _write(self, job: WriteJob, *, inline: bool = False) -> Any:
+        """Commit ``job`` with others queued with it; ``inline`` (short writes) on the loop when durability allows."""
         if self._closed:
             raise LogUnavailable("the event log is closed")
+        if inline and self._inline:
+            waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._queued.append((job, waiter))
+            if len(self._queued) == 1 and self._busy_since is None:
+                asyncio.get_running_loop().call_soon(self._commit_queued)
+            return await waiter
         future: ThreadFuture[Any] = ThreadFuture()
         self._jobs.put((job, future))
         return await asyncio.wrap_future(future)
+
+    def _commit_queued(self) -> None:
+        """Commit everything queued this loop turn, on the loop (process durability: no fsync to wait for)."""
+        batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
+        loop = asyncio.get_running_loop()
+        if self._queued:
+            loop.call_soon(self._commit_queued)
+        if self._loop_conn is None:
+            self._loop_conn = _connect(self.path, self.durability)
+            self._loop_conn.execute("PRAGMA busy_timeout = 0")  # never block the loop on a lock: retry instead
+            self._loop_conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints fsync: the writer thread's job
+        failure = self._commit(self._loop_conn, batch)
+        if failure is not None and _is_busy(failure):
+            now = time.monotonic()
+            self._busy_since = self._busy_since or now
+            if now - self._busy_since < BUSY_TIMEOUT_MS / 1000:
+                self._queued[:0] = batch  # first in line again, in the same order
+                loop.call_later(BUSY_RETRY_S, self._commit_queued)
+                return
+        self._busy_since = None
+        if failure is not None:
+            _resolve_failed(batch, failure)
+            return
+        self._uncheckpointed += 1
+        if self._uncheckpointed >= CHECKPOINT_EVERY:
+            self._uncheckpointed = 0
+            self._jobs.put(CHECKPOINT)
 
     # -- reads ---------------------------------------------------------------
 
@@ -197,7 +283,7 @@ class SqliteLog:
 
         if not entries and expect_head is None:
             return []
-        records: list[LogRecord] = await self._write(job)
+        records: list[LogRecord] = await self._write(job, inline=True)
         return records
 
     async def head(self, room: RoomId) -> Seq:
@@ -233,7 +319,7 @@ class SqliteLog:
                 (snapshot.room, snapshot.seq, snapshot.time_ms, snapshot.state),
             )
 
-        await self._write(job)
+        await self._write(job, inline=True)
 
     async def latest_snapshot(self, room: RoomId, at_or_before: Seq | None = None) -> SnapshotRecord | None:
         limit = at_or_before if at_or_before is not None else 2**62
@@ -322,3 +408,5 @@ class SqliteLog:
         self._jobs.put(None)
         await asyncio.to_thread(self._writer.join)
         self._readers.shutdown(wait=True)
+        if self._loop_conn is not None:
+            self._loop_conn.close()
