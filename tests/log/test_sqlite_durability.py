@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from candor.cli import build_parser, settings_from_args
+from candor.errors import LogUnavailable
 from candor.ids import PeerId, RoomId
 from candor.log.base import Entry
 from candor.log.sqlite import DURABILITY_MACHINE, DURABILITY_PROCESS, SqliteLog
@@ -47,5 +48,17 @@ async def test_commits_on_the_loop_keep_the_journal_bounded(tmp_path: Path) -> N
         wal = tmp_path / "log.sqlite3-wal"
         assert wal.stat().st_size < 16 * 1024 * 1024, f"the WAL grew to {wal.stat().st_size} bytes"
         assert await log.head(RoomId("room-0")) == 429
+    finally:
+        await log.close()
+
+
+async def test_a_write_that_fails_unexpectedly_fails_its_caller_and_the_log_goes_on(tmp_path: Path) -> None:
+    log = SqliteLog(tmp_path / "log.sqlite3", DURABILITY_PROCESS)
+    try:
+        unencodable = Entry(object(), PeerId("p-1"), b"\x00\x00")  # type: ignore[arg-type]
+        with pytest.raises(LogUnavailable, match="could not commit"):
+            await asyncio.wait_for(log.append(RoomId("room"), [unencodable]), 5)
+        appended = await log.append(RoomId("room"), [Entry(1, PeerId("p-1"), b"\x00\x00")])
+        assert [record.seq for record in appended] == [1]
     finally:
         await log.close()

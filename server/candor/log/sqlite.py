@@ -103,7 +103,7 @@ def _checkpoint(conn: sqlite3.Connection) -> None:
             conn.execute("PRAGMA wal_checkpoint(RESTART)")
 
 
-def _resolve_failed(batch: Sequence[tuple[WriteJob, _AnyFuture]], failure: sqlite3.Error) -> None:
+def _resolve_failed(batch: Sequence[tuple[WriteJob, _AnyFuture]], failure: Exception) -> None:
     error = LogUnavailable(f"the event log could not commit: {failure}")
     error.__cause__ = failure
     for _, future in batch:
@@ -228,7 +228,14 @@ class SqliteLog:
             self._loop_conn = _connect(self.path, self.durability)
             self._loop_conn.execute("PRAGMA busy_timeout = 0")  # never block the loop on a lock: retry instead
             self._loop_conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints fsync: the writer thread's job
-        failure = self._commit(self._loop_conn, batch)
+        try:
+            failure = self._commit(self._loop_conn, batch)
+        except Exception as exc:  # a bug in a job: its callers must not wait forever
+            if self._loop_conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._loop_conn.execute("ROLLBACK")
+            _resolve_failed(batch, exc)
+            return
         if failure is not None and _is_busy(failure):
             now = time.monotonic()
             self._busy_since = self._busy_since or now
