@@ -52,8 +52,12 @@ async def test_commits_on_the_loop_keep_the_journal_bounded(tmp_path: Path) -> N
         await log.close()
 
 
-async def test_a_write_that_fails_unexpectedly_fails_its_caller_and_the_log_goes_on(tmp_path: Path) -> None:
-    log = SqliteLog(tmp_path / "log.sqlite3", DURABILITY_PROCESS)
+@pytest.mark.parametrize("durability", [DURABILITY_PROCESS, DURABILITY_MACHINE])
+async def test_a_write_that_fails_unexpectedly_fails_its_caller_and_the_log_goes_on(
+    tmp_path: Path, durability: str
+) -> None:
+    """A bug in a job fails its batch, on the loop or on the writer thread, and the next write goes through."""
+    log = SqliteLog(tmp_path / "log.sqlite3", durability)
     try:
         unencodable = Entry(object(), PeerId("p-1"), b"\x00\x00")  # type: ignore[arg-type]
         with pytest.raises(LogUnavailable, match="could not commit"):

@@ -2,14 +2,16 @@
 
 The gate watches the room's live document with deep observers. An update is
 applied to it, the observers record what it changed, and the changes are
-checked before anything is logged or broadcast. Refused: the room rebuilds its
-document as logged and attaches the gate to the new copy, so a refused update
-leaves no trace. (An earlier design kept a second, trial copy of every board:
-twice the memory, and a Yjs document's memory grows with its history.)
+checked before anything is logged or broadcast. Refused: :meth:`BoardGate.take_back`
+gives the room a new document, rebuilt as logged (:class:`LoggedState`), and
+watches that one, so a refused update leaves no trace. (An earlier design kept a
+second, trial copy of every board: twice the memory, and a Yjs document's
+memory grows with its history.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,20 +61,55 @@ def _plain(value: Any) -> Any:
         return None
 
 
+class LoggedState:
+    """A gated room's document as logged, kept encoded: its last snapshot and the updates after it.
+
+    The gate checks an update on the live document itself; when it refuses
+    one, the document is rebuilt from this at once, without a trip to the log.
+    The room keeps it current: each record it delivers, each snapshot it takes.
+    Encoded, a busy board takes a few hundred KB here against several MB as a
+    live document (which also keeps every value it ever held).
+    """
+
+    def __init__(self, base: bytes, since: list[bytes]) -> None:
+        self._base = base
+        self._since = since
+
+    def add(self, update: bytes) -> None:
+        self._since.append(update)
+
+    def rebase(self, state: bytes) -> None:
+        """The document as logged is now ``state`` (a snapshot was just taken)."""
+        self._base = state
+        self._since = []
+
+    def rebuild(self, pending: list[bytes]) -> Doc[Any]:
+        """A fresh document: what is logged, then ``pending`` (admitted, not yet logged)."""
+        doc: Doc[Any] = Doc()
+        for update in (self._base, *self._since, *pending):
+            if update:
+                with contextlib.suppress(ValueError):  # an unreadable record was skipped when it came, too
+                    doc.apply_update(update)
+        return doc
+
+
 class BoardGate:
     """The rules every update to one board must pass, and what they need to know of it."""
 
-    def __init__(self, doc: Doc[Any], max_board_bytes: int) -> None:
+    def __init__(self, logged: LoggedState, max_board_bytes: int, doc: Doc[Any] | None = None) -> None:
+        """Watch ``doc``, the room's document (built from ``logged`` when not given)."""
+        self.logged = logged
         self.max_board_bytes = max_board_bytes
         self._changes: list[Change] = []
         self._collect_ended = False
-        self._subscriptions: list[tuple[Map[Any] | Array[Any], Any]] = []
-        self.attach(doc)
+        self._attach(doc if doc is not None else logged.rebuild([]))
 
-    def attach(self, doc: Doc[Any]) -> None:
-        """Watch ``doc`` (a room's document, freshly rebuilt after a refusal) instead of the one before."""
-        for root, subscription in self._subscriptions:
-            root.unobserve(subscription)
+    def take_back(self, pending: list[bytes]) -> Doc[Any]:
+        """After a refusal: a new document for the room, as logged plus ``pending`` (admitted, not yet logged)."""
+        self._attach(self.logged.rebuild(pending))
+        return self.doc
+
+    def _attach(self, doc: Doc[Any]) -> None:
         self.doc = doc
         self._roots = {name: doc.get(name, type=kind) for name, kind in _ROOT_TYPES.items()}
         self._refresh_meta()
@@ -81,7 +118,8 @@ class BoardGate:
         notes = _plain(self._roots[model.NOTES]) or {}
         # note id -> author, kept up to date, so a deletion can be checked against who wrote it
         self._authors: dict[str, Any] = {k: v.get("author") for k, v in notes.items() if isinstance(v, dict)}
-        self._subscriptions = [(root, root.observe_deep(self._recorder(name))) for name, root in self._roots.items()]
+        for name, root in self._roots.items():
+            root.observe_deep(self._recorder(name))
 
     def _recorder(self, root: str) -> Callable[..., None]:
         # pycrdt may pass the transaction after the events; only the events matter here.
@@ -107,7 +145,7 @@ class BoardGate:
         """Apply ``update`` to the document and check it; raise Forbidden, InvalidBoard or InvalidUpdate to refuse.
 
         After a refusal the document may hold the refused update: the caller
-        must rebuild it and :meth:`attach` the gate to the new copy.
+        must replace it with :meth:`take_back`.
         """
         if not access.can_write:
             raise Forbidden("viewers cannot change the board")

@@ -90,10 +90,10 @@ def _connect(path: Path, durability: str = DURABILITY_PROCESS) -> sqlite3.Connec
     return conn
 
 
-def _is_busy(error: sqlite3.Error) -> bool:
-    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or (
-        "locked" in str(error)
-    )
+def _is_busy(error: Exception) -> bool:
+    """Another connection holds the lock (SQLITE_BUSY or SQLITE_LOCKED, extended codes included)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _checkpoint(conn: sqlite3.Connection) -> None:
@@ -136,7 +136,6 @@ class SqliteLog:
         self._closed = False
         self.commits = 0
         # Inline group commit (process durability): the loop's own connection and what it has queued.
-        self._inline = durability == DURABILITY_PROCESS
         self._loop_conn: sqlite3.Connection | None = None
         self._queued: list[tuple[WriteJob, asyncio.Future[Any]]] = []
         self._busy_since: float | None = None
@@ -170,8 +169,12 @@ class SqliteLog:
         finally:
             conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, batch: Sequence[tuple[WriteJob, _AnyFuture]]) -> sqlite3.Error | None:
-        """Write ``batch`` in one transaction and resolve its futures; the error if it could not commit."""
+    def _commit(self, conn: sqlite3.Connection, batch: Sequence[tuple[WriteJob, _AnyFuture]]) -> Exception | None:
+        """Write ``batch`` in one transaction and resolve its futures; the error if it could not commit.
+
+        Any error, SQLite's or a bug in a job: the batch fails as a whole and the
+        caller (the writer thread, the loop) lives on to commit the next one.
+        """
         outcomes: list[tuple[_AnyFuture, Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -190,7 +193,7 @@ class SqliteLog:
                 conn.execute("RELEASE job")
             conn.execute("COMMIT")
             self.commits += 1
-        except sqlite3.Error as exc:
+        except Exception as exc:
             if conn.in_transaction:
                 # SQLite may have rolled back already (a full disk); the writer must live on regardless.
                 with contextlib.suppress(sqlite3.Error):
@@ -209,7 +212,7 @@ class SqliteLog:
         """Commit ``job`` with others queued with it; ``inline`` (short writes) on the loop when durability allows."""
         if self._closed:
             raise LogUnavailable("the event log is closed")
-        if inline and self._inline:
+        if inline and self.durability == DURABILITY_PROCESS:
             waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             self._queued.append((job, waiter))
             if len(self._queued) == 1 and self._busy_since is None:
@@ -222,21 +225,12 @@ class SqliteLog:
     def _commit_queued(self) -> None:
         """Commit everything queued this loop turn, on the loop (process durability: no fsync to wait for)."""
         batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
-        loop = asyncio.get_running_loop()
-        if self._queued:
-            loop.call_soon(self._commit_queued)
         if self._loop_conn is None:
             self._loop_conn = _connect(self.path, self.durability)
             self._loop_conn.execute("PRAGMA busy_timeout = 0")  # never block the loop on a lock: retry instead
             self._loop_conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints fsync: the writer thread's job
-        try:
-            failure = self._commit(self._loop_conn, batch)
-        except Exception as exc:  # a bug in a job: its callers must not wait forever
-            if self._loop_conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    self._loop_conn.execute("ROLLBACK")
-            _resolve_failed(batch, exc)
-            return
+        failure = self._commit(self._loop_conn, batch)
+        loop = asyncio.get_running_loop()
         if failure is not None and _is_busy(failure):
             now = time.monotonic()
             self._busy_since = self._busy_since or now
@@ -245,6 +239,8 @@ class SqliteLog:
                 loop.call_later(BUSY_RETRY_S, self._commit_queued)
                 return
         self._busy_since = None
+        if self._queued:
+            loop.call_soon(self._commit_queued)
         if failure is not None:
             _resolve_failed(batch, failure)
             return

@@ -16,7 +16,7 @@ from typing import Any
 
 from pycrdt import Doc
 
-from candor.board.gate import BoardGate
+from candor.board.gate import BoardGate, LoggedState
 from candor.broker.base import Broker
 from candor.broker.local import LocalBroker
 from candor.errors import CandorError, InvalidUpdate, LogUnavailable, RoomClosing
@@ -24,7 +24,7 @@ from candor.ids import Access, RoomId, Seq
 from candor.log.base import EventLog, LogRecord
 from candor.metrics import Metrics
 from candor.rooms.peer import Peer
-from candor.rooms.room import LoggedState, Room, RoomSettings
+from candor.rooms.room import Room, RoomSettings
 
 logger = logging.getLogger("candor.registry")
 
@@ -155,8 +155,10 @@ class RoomRegistry:
                 doc.apply_update(record.update)
                 size += len(record.update)
             head = records[-1].seq if records else start
-            gate = BoardGate(doc, self.settings.max_board_bytes) if gated else None
-            logged = LoggedState(snapshot.state if snapshot else b"", [r.update for r in records]) if gated else None
+            gate = None
+            if gated:
+                logged = LoggedState(snapshot.state if snapshot else b"", [r.update for r in records])
+                gate = BoardGate(logged, self.settings.max_board_bytes, doc)
             room = Room(
                 room_id,
                 doc,
@@ -168,7 +170,6 @@ class RoomRegistry:
                 gate,
                 size,
                 self._on_collect_ended,
-                logged=logged,
                 metrics=self.metrics,
                 publish_awareness=functools.partial(self.broker.publish_awareness, room_id),
             )

@@ -14,7 +14,6 @@ stops being renewed (that process may have died) is dropped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -110,37 +109,6 @@ class _Stop:
 _Command = _FromPeer | _FromServer | _FromLog | _Wake | _Stop
 
 
-class LoggedState:
-    """A gated room's document as logged, kept encoded: its last snapshot and the updates after it.
-
-    The gate checks an update on the live document itself; when it refuses
-    one, the document is rebuilt from this at once, without a trip to the log.
-    Encoded, a busy board takes a few hundred KB here against several MB as a
-    live document (which also keeps every value it ever held).
-    """
-
-    def __init__(self, base: bytes, since: list[bytes]) -> None:
-        self._base = base
-        self._since = since
-
-    def add(self, update: bytes) -> None:
-        self._since.append(update)
-
-    def rebase(self, state: bytes) -> None:
-        """The document as logged is now ``state`` (a snapshot was just taken)."""
-        self._base = state
-        self._since = []
-
-    def rebuild(self, pending: list[bytes]) -> Doc[Any]:
-        """A fresh document: what is logged, then ``pending`` (admitted, not yet logged)."""
-        doc: Doc[Any] = Doc()
-        for update in (self._base, *self._since, *pending):
-            if update:
-                with contextlib.suppress(ValueError):  # an unreadable record was skipped when it came, too
-                    doc.apply_update(update)
-        return doc
-
-
 class Room:
     """A loaded board. Created by the registry, which also decides when it is evicted."""
 
@@ -157,7 +125,6 @@ class Room:
         state_bytes: int = 0,
         on_collect_ended: Callable[[RoomId], None] | None = None,
         *,
-        logged: LoggedState | None = None,
         metrics: Metrics,
         publish_awareness: Callable[[bytes], None] | None = None,
     ) -> None:
@@ -171,9 +138,6 @@ class Room:
         self._settings = settings
         self._try_evict = try_evict
         self._gate = gate
-        if gate is not None and logged is None:
-            raise ValueError("a gated room needs its logged state, to take refused updates back out")
-        self._logged = logged
         self._on_collect_ended = on_collect_ended
         self._metrics = metrics
         self._publish_awareness = publish_awareness or (lambda payload: None)
@@ -461,11 +425,9 @@ class Room:
         return transact(copy, change, origin="candor")
 
     def _take_back(self, pending: list[Entry]) -> None:
-        """Rebuild the document without the update just refused: as logged, plus ``pending``."""
-        if self._gate is None or self._logged is None:
-            return  # an open room refuses only updates that did not apply
-        self.doc = self._logged.rebuild([entry.update for entry in pending])
-        self._gate.attach(self.doc)
+        """Replace the document with one without the update just refused: as logged, plus ``pending``."""
+        if self._gate is not None:  # an open room refuses only updates that did not apply
+            self.doc = self._gate.take_back([entry.update for entry in pending])
 
     def _reject(self, peer: Peer, error: CandorError) -> None:
         """Tell the sender why, and close it: its copy now holds a change nobody else has.
@@ -540,8 +502,8 @@ class Room:
             record, mine = next_record
             if not mine:
                 self._apply_logged(record)
-            if self._logged is not None:
-                self._logged.add(record.update)
+            if self._gate is not None:
+                self._gate.logged.add(record.update)
             self.head = record.seq
             self._broadcast(encode_update(record.update))
         self.last_activity = time.time()
@@ -577,8 +539,8 @@ class Room:
 
     async def _write_snapshot(self) -> None:
         snapshot = SnapshotRecord(self.id, self.head, int(time.time() * 1000), self.doc.get_update())
-        if self._logged is not None:
-            self._logged.rebase(snapshot.state)
+        if self._gate is not None:
+            self._gate.logged.rebase(snapshot.state)
         try:
             await self._log.write_snapshot(snapshot)
         except CandorError as exc:
