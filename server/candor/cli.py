@@ -86,6 +86,7 @@ def serve(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
+        "ws": "websockets-sansio",  # lets broadcasts skip ASGI when the socket takes them (candor.http.direct)
         "ws_max_size": settings.max_message_bytes,
         "log_level": args.log_level,
         "log_config": None,  # logging is set up by candor.logs: JSON lines, no tokens

@@ -20,6 +20,11 @@ class Metrics:
         self.room_loads = Counter("candor_room_loads", "Rooms loaded from snapshot + log", registry=r)
         self.messages_in = Counter("candor_messages_in", "Websocket messages received, by kind", ["kind"], registry=r)
         self.messages_out = Counter("candor_messages_out", "Websocket messages queued to peers", registry=r)
+        self.direct_connections = Counter(
+            "candor_direct_connections",
+            "Websocket connections whose messages are written straight to the socket when it takes them",
+            registry=r,
+        )
         self.rejected = Counter(
             "candor_rejected_updates", "Updates refused before the log, by reason", ["reason"], registry=r
         )

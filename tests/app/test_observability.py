@@ -39,6 +39,7 @@ async def test_metrics_count_rooms_peers_messages_and_rejections(make_server: An
             while (values := scrape(server))["candor_peers"] != 1:
                 await asyncio.sleep(0.05)
         assert values["candor_rooms_loaded"] == 1
+    assert values["candor_direct_connections_total"] == 2  # both clients' broadcasts skip ASGI
     assert values['candor_messages_in_total{kind="SyncUpdate"}'] >= 4
     assert values["candor_messages_out_total"] >= 8  # each update to both peers
     assert values['candor_rejected_updates_total{reason="invalid_update"}'] == 1

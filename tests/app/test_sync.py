@@ -22,6 +22,17 @@ async def test_two_clients_converge_and_the_sender_gets_its_echo(server: Any) ->
         assert len(a.received_updates) == 2  # its own update comes back too, in log order
 
 
+async def test_updates_of_every_frame_length_arrive_whole(server: Any) -> None:
+    # The server frames broadcasts itself (candor.http.direct): payloads under 126 bytes,
+    # up to 64 KiB, and over it each carry their length differently.
+    url = server.ws_url("lengths")
+    async with yclient(url) as a, yclient(url) as b:
+        sizes = {"short": 10, "medium": 5_000, "long": 70_000}
+        for key, size in sizes.items():
+            await a.edit(**{key: "x" * size})
+        await b.wait_for(lambda: {key: len(value) for key, value in b.confirmed_notes().items()} == sizes)
+
+
 async def test_late_joiner_receives_the_full_state(server: Any) -> None:
     url = server.ws_url("late")
     async with yclient(url) as a:

@@ -25,6 +25,9 @@ class RecordingTransport:
     async def send(self, frame: bytes) -> None:
         self.frames.append(frame)
 
+    def send_now(self, frame: bytes) -> bool:
+        return False  # everything through the outbox and the pump
+
     async def close(self, code: int, reason: str) -> None:
         return None
 

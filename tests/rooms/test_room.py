@@ -24,6 +24,9 @@ class RecordingTransport:
     async def send(self, frame: bytes) -> None:
         self.frames.append(frame)
 
+    def send_now(self, frame: bytes) -> bool:
+        return False  # everything through the outbox and the pump
+
     async def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
 
@@ -75,3 +78,46 @@ async def test_a_peer_whose_outbox_overflows_is_closed_as_too_slow() -> None:
     await peer.pump()  # sends nothing more, only the close
     assert transport.frames == []
     assert transport.closed is not None and transport.closed[0] == WS_4408_TOO_SLOW
+
+
+class GatedTransport:
+    """Takes frames at once while its gate is open; its awaited send waits for the gate."""
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    def send_now(self, frame: bytes) -> bool:
+        if self.gate.is_set():
+            self.frames.append(frame)
+        return self.gate.is_set()
+
+    async def send(self, frame: bytes) -> None:
+        await self.gate.wait()
+        self.frames.append(frame)
+
+    async def close(self, code: int, reason: str) -> None:
+        return None
+
+
+async def test_frames_written_at_once_never_overtake_queued_ones() -> None:
+    transport = GatedTransport()
+    peer = Peer(transport, outbox_limit=10)
+    pump = asyncio.create_task(peer.pump())
+    await asyncio.sleep(0)  # the pump waits for frames
+    peer.send(b"1")
+    assert transport.frames == [b"1"]  # written at once: no task switch
+    transport.gate.clear()
+    peer.send(b"2")  # the socket would make it wait: queued for the pump
+    await asyncio.sleep(0)  # the pump takes it and waits on the socket
+    transport.gate.set()
+    peer.send(b"3")  # the socket takes frames again, but "2" is still in the pump's hands
+    async with asyncio.timeout(5):
+        while len(transport.frames) < 3:
+            await asyncio.sleep(0)
+    assert transport.frames == [b"1", b"2", b"3"]
+    await asyncio.sleep(0)
+    peer.send(b"4")
+    assert transport.frames[-1] == b"4"
+    pump.cancel()

@@ -28,6 +28,7 @@ from candor.events.tokens import TokenSigner, load_or_create_secret
 from candor.http import events_api, export_api
 from candor.http.api import error_response, get_board, healthz
 from candor.http.body_limit import BodyLimit
+from candor.http.direct import KeepServerSend
 from candor.http.ws import ConnectionCounter, websocket_endpoint
 from candor.log.base import EventLog
 from candor.log.redis import RedisLog
@@ -159,5 +160,5 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={CandorError: candor_error, HTTPException: http_error, Exception: internal_error},
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_http_body_bytes)],
+        middleware=[Middleware(KeepServerSend), Middleware(BodyLimit, max_bytes=settings.max_http_body_bytes)],
     )

@@ -21,6 +21,7 @@ from candor.errors import (
     RoomClosing,
     UnsupportedMessage,
 )
+from candor.http.direct import DirectWriter
 from candor.ids import RoomId, is_valid_room_id
 from candor.protocol import AwarenessUpdate, decode_message
 from candor.rooms.limits import Flooding, Throttle
@@ -61,9 +62,13 @@ class WebSocketTransport:
 
     def __init__(self, websocket: WebSocket) -> None:
         self._ws = websocket
+        self.direct = DirectWriter.of(websocket.scope)
 
     async def send(self, frame: bytes) -> None:
         await self._ws.send_bytes(frame)
+
+    def send_now(self, frame: bytes) -> bool:
+        return self.direct is not None and self.direct.write(frame)
 
     async def close(self, code: int, reason: str) -> None:
         if self._ws.application_state is WebSocketState.CONNECTED and self._ws.client_state is WebSocketState.CONNECTED:
@@ -115,7 +120,10 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
         full = RoomClosing(f"the room is full ({settings.limits.max_peers_per_room} people); try again later")
         await websocket.close(full.ws_close_code, full.message)
         return
-    peer = Peer(WebSocketTransport(websocket), settings.outbox_limit, access=grant.access)
+    transport = WebSocketTransport(websocket)
+    if transport.direct is not None:
+        registry.metrics.direct_connections.inc()
+    peer = Peer(transport, settings.outbox_limit, access=grant.access)
     try:
         room = await registry.join(RoomId(name), peer, gated=grant.gated)
     except CandorError as exc:

@@ -18,6 +18,10 @@ class Transport(Protocol):
 
     async def send(self, frame: bytes) -> None: ...
 
+    def send_now(self, frame: bytes) -> bool:
+        """Write ``frame`` at once if the connection takes it without waiting; False if it must wait for ``send``."""
+        ...
+
     async def close(self, code: int, reason: str) -> None: ...
 
 
@@ -35,10 +39,12 @@ def new_peer_id() -> PeerId:
 class Peer:
     """A connection's outbound side.
 
-    ``send`` never blocks: frames go to a bounded outbox that :meth:`pump` writes
-    to the transport in order. A peer whose outbox is full is closed with
-    :class:`PeerTooSlow` (it resyncs on reconnect) instead of buffering without
-    limit.
+    ``send`` never blocks. While the pump has nothing in hand, a frame is written
+    at once if the transport takes it without waiting (the common case, and no
+    task switch per peer); otherwise it goes to a bounded outbox that :meth:`pump`
+    writes to the transport in order, and later frames queue behind it. A peer
+    whose outbox is full is closed with :class:`PeerTooSlow` (it resyncs on
+    reconnect) instead of buffering without limit.
     """
 
     def __init__(
@@ -57,6 +63,7 @@ class Peer:
         self._outbox_limit = outbox_limit
         self._wakeup = asyncio.Event()
         self._close_request: tuple[int, str] | None = None
+        self._pump_idle = False  # the pump is waiting for frames, holding none: a frame may skip the outbox
         # Set by the connection's owner: stops a pump stuck writing to a reader that stopped reading.
         self.abort: Callable[[], object] | None = None
 
@@ -73,13 +80,15 @@ class Peer:
         self.state = PeerState.SYNCED
 
     def send(self, frame: bytes) -> None:
-        """Queue a frame; overflowing the outbox closes the peer."""
+        """Write a frame now or queue it; overflowing the outbox closes the peer."""
         if self.state is PeerState.CLOSED:
             return
         if len(self._outbox) >= self._outbox_limit:
             self.fail(PeerTooSlow("too far behind: reconnect to resync"))
             if self.abort is not None:
                 self.abort()  # its socket is full: a close frame would never get through either
+            return
+        if self._pump_idle and not self._outbox and self._transport.send_now(frame):
             return
         self._outbox.append(frame)
         self._wakeup.set()
@@ -108,4 +117,8 @@ class Peer:
                 await self._transport.close(*self._close_request)
                 return
             self._wakeup.clear()
-            await self._wakeup.wait()
+            self._pump_idle = True
+            try:
+                await self._wakeup.wait()
+            finally:
+                self._pump_idle = False
