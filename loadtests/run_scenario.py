@@ -634,6 +634,10 @@ def summary_line(scenario: Scenario, mode: str, result: dict[str, Any], verdict:
             f"{name} CPU {100 * proc['cpu_util']:.0f}% RSS {proc['rss_peak_mb']:.0f} MB"
             f" ({proc['rss_settled_mb']:.0f}→{proc['rss_end_mb']:.0f})"
         )
+    after = result.get("after_load")
+    if after:
+        rss = ", ".join(f"{name} {mb:.0f} MB" for name, mb in after["rss_mb"].items())
+        parts.append(f"{after['linger_s']:g} s after the load: RSS {rss}, rooms loaded {after['rooms_loaded']:g}")
     steal = machine.get("steal_pct", {})
     if steal:
         parts.append("steal " + "/".join(f"{v:.0f}%" for v in steal.values()))
@@ -641,6 +645,19 @@ def summary_line(scenario: Scenario, mode: str, result: dict[str, Any], verdict:
         parts.append(f"others {100 * machine['others_cpu_util']:.0f}% CPU")
     parts.append(f"report {report.relative_to(REPO) if report.is_relative_to(REPO) else report}")
     return " | ".join(parts)
+
+
+def linger(seconds: float, sampler: Sampler, servers: Servers) -> dict[str, Any]:
+    """Keep the servers up ``seconds`` after the users left (their idle rooms are evicted); what they hold then."""
+    time.sleep(seconds)
+    last = sampler.samples[-1]
+    names = [child.name for child in servers.children if child.name.startswith("candor")]
+    rooms = sum(m.get("candor_rooms_loaded", 0.0) for m in map(scrape_metrics, servers.metrics_urls.values()))
+    return {
+        "linger_s": seconds,
+        "rss_mb": {name: round(last.procs[name][1] / 1024, 1) for name in names if name in last.procs},
+        "rooms_loaded": rooms,
+    }
 
 
 def run(args: argparse.Namespace, children: Children) -> int:
@@ -683,6 +700,7 @@ def run(args: argparse.Namespace, children: Children) -> int:
         summary = json.loads(summary_path.read_text())
         window = summary["window"]
         machine = sampler.window(window["start_wall"], window["end_wall"])
+        after_load = linger(args.linger, sampler, servers) if args.linger > 0 else {}
         for child in reversed(servers.children):  # the candor processes first: they flush to Redis on the way out
             children.stop(child)
     finally:
@@ -716,6 +734,7 @@ def run(args: argparse.Namespace, children: Children) -> int:
         "verdict": verdict,
         "locust": summary,
         "machine": machine,
+        "after_load": after_load,
         "server_log_errors": errors_logged,
         "locust_log_errors": generator_errors,
         "cpus": {"server": args.server_cpus, "locust": args.locust_cpus, "online": os.cpu_count()},
@@ -751,6 +770,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--presence-every", dest="presence_every_s", type=float)
     p.add_argument("--keep-notes", dest="keep_notes", type=int, help="each user deletes its oldest note beyond this")
     p.add_argument("--dwell", dest="sweep_dwell_s", type=float, help="seconds the facilitator stays in a room")
+    p.add_argument(
+        "--linger",
+        type=float,
+        default=0.0,
+        help="keep the servers up this many seconds after the load and report their RSS then "
+        "(longer than candor's --idle-timeout, 60 s, to see the idle rooms evicted)",
+    )
     p.add_argument("--max-p99-ms", type=float, default=100.0)
     p.add_argument("--max-error-rate", type=float, default=0.01)
     p.add_argument("--server-cpus", default="0", help="taskset CPU list for the server side ('' = no pinning)")

@@ -36,6 +36,9 @@ class Metrics:
         )
         self.appended = Counter("candor_log_records", "Log records appended", registry=r)
         self.snapshots = Counter("candor_snapshots", "Snapshots written", registry=r)
+        self.heap_trims = Counter(
+            "candor_heap_trims", "Times memory freed by evicted rooms was returned to the system", registry=r
+        )
 
     def watch(self, rooms_loaded: Callable[[], float], peers: Callable[[], float]) -> None:
         """Read these gauges from live state whenever metrics are scraped."""

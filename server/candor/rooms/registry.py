@@ -23,6 +23,7 @@ from candor.errors import CandorError, InvalidUpdate, LogUnavailable, RoomClosin
 from candor.ids import Access, RoomId, Seq
 from candor.log.base import EventLog, LogRecord
 from candor.metrics import Metrics
+from candor.rooms.heap import HeapTrimmer
 from candor.rooms.peer import Peer
 from candor.rooms.room import Room, RoomSettings
 
@@ -94,6 +95,7 @@ class RoomRegistry:
         self._retired: set[Room] = set()
         self._paused: dict[RoomId, asyncio.Event] = {}
         self._closing = False
+        self._heap = HeapTrimmer(self.metrics.heap_trims.inc)
 
     async def join(self, room_id: RoomId, peer: Peer, gated: bool = False) -> Room:
         """The loaded room, with ``peer`` attached to it.
@@ -207,8 +209,12 @@ class RoomRegistry:
             del self.rooms[room.id]
             self.broker.unsubscribe(room.id)
             self._retired.add(room)
-            room.on_stopped(lambda: self._retired.discard(room))
+            room.on_stopped(lambda: self._stopped(room))
         return True
+
+    def _stopped(self, room: Room) -> None:
+        self._retired.discard(room)
+        self._heap.room_freed()
 
     @contextlib.asynccontextmanager
     async def paused(self, room_ids: list[RoomId], reason: str) -> AsyncIterator[None]:
@@ -257,3 +263,4 @@ class RoomRegistry:
             self.broker.unsubscribe(room.id)
         await asyncio.gather(*(room.close() for room in rooms), return_exceptions=True)
         await asyncio.gather(*(room.wait_closed() for room in list(self._retired)), return_exceptions=True)
+        self._heap.close()

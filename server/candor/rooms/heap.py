@@ -1,0 +1,85 @@
+"""Gives the memory of evicted rooms back to the operating system.
+
+A board's Yjs document lives in many small native allocations. When its room
+is evicted they are freed, but glibc keeps freed heap pages for later, so the
+process stays as large as it was at its busiest: after 100 documents of 6,000
+updates each were freed, 56 of their 82 MB were still resident; after
+``malloc_trim`` 9 MB were. A server that hosts one workshop after another
+would otherwise never shrink back between them.
+
+Evictions come in bursts (a session ends, its rooms go idle together), so one
+trim follows a burst after a short delay. It runs on a worker thread (ctypes
+releases the GIL) and takes a few milliseconds. Where the C library has no
+``malloc_trim`` (musl, macOS) this does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import logging
+import os
+from collections.abc import Callable
+
+logger = logging.getLogger("candor.heap")
+
+TRIM_DELAY_S = 5.0
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    if trim is None:
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim  # type: ignore[no-any-return]
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (0 where /proc is not available)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class HeapTrimmer:
+    """Call :meth:`room_freed` whenever a room has stopped; a trim follows each burst of them."""
+
+    def __init__(self, on_trimmed: Callable[[], object] | None = None, delay_s: float = TRIM_DELAY_S) -> None:
+        self.delay_s = delay_s
+        self._on_trimmed = on_trimmed
+        self._trim = _malloc_trim()
+        self._scheduled: asyncio.TimerHandle | None = None
+        self._running: asyncio.Future[None] | None = None
+
+    def room_freed(self) -> None:
+        if self._trim is None or self._scheduled is not None:
+            return
+        self._scheduled = asyncio.get_running_loop().call_later(self.delay_s, self._start)
+
+    def _start(self) -> None:
+        self._scheduled = None
+        if self._running is not None and not self._running.done():
+            self.room_freed()  # the last trim is still at work: try again after the delay
+            return
+        self._running = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        assert self._trim is not None
+        before = resident_mb()
+        await asyncio.get_running_loop().run_in_executor(None, self._trim, 0)
+        after = resident_mb()
+        if self._on_trimmed is not None:
+            self._on_trimmed()
+        logger.info("freed memory returned to the system: resident %.0f -> %.0f MB", before, after)
+
+    def close(self) -> None:
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+            self._scheduled = None

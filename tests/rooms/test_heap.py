@@ -1,0 +1,69 @@
+"""Memory freed by evicted rooms goes back to the system: measured on this process's real heap."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import urllib.request
+from typing import Any
+
+from pycrdt import Doc, Map
+
+from candor.rooms.heap import HeapTrimmer, resident_mb
+from yclient import yclient
+
+
+def boards(count: int, notes: int) -> list[Doc[Any]]:
+    """Documents made of many small native allocations, like a busy board's history."""
+    docs: list[Doc[Any]] = []
+    for _ in range(count):
+        doc: Doc[Any] = Doc()
+        doc["notes"] = notes_map = Map()
+        with doc.transaction():
+            for i in range(notes):
+                notes_map[str(i)] = i
+        docs.append(doc)
+    return docs
+
+
+async def test_a_trim_after_rooms_are_freed_gives_their_memory_back() -> None:
+    trimmed = asyncio.Event()
+    trimmer = HeapTrimmer(trimmed.set, delay_s=0.01)
+    before = resident_mb()
+    docs = boards(20, 10_000)
+    grown = resident_mb() - before
+    assert grown > 30, f"the boards took only {grown:.0f} MB"
+    del docs
+    gc.collect()
+    retained = resident_mb() - before  # glibc keeps most of it for later
+    trimmer.room_freed()
+    trimmer.room_freed()  # a burst of evictions: one trim
+    async with asyncio.timeout(10):
+        await trimmed.wait()
+    after = resident_mb() - before
+    assert after < retained / 2 and after < grown / 4, (grown, retained, after)
+
+
+def test_nothing_happens_without_freed_rooms() -> None:
+    trimmer = HeapTrimmer()
+    trimmer.close()  # nothing scheduled: nothing to cancel
+
+
+async def test_the_server_trims_once_after_idle_rooms_are_evicted(make_server: Any) -> None:
+    server = make_server("--idle-timeout", "0.5")
+    for n in range(3):
+        async with yclient(server.ws_url(f"heap-{n}")) as client:
+            await client.edit(note=f"room {n}")
+            await client.wait_for(lambda client=client: len(client.received_updates) == 1)
+
+    def trims() -> float:
+        with urllib.request.urlopen(server.http_url + "/metrics", timeout=5) as response:
+            lines = response.read().decode().splitlines()
+        return float(next(x for x in lines if x.startswith("candor_heap_trims_total ")).split()[1])
+
+    assert trims() == 0
+    async with asyncio.timeout(20):  # evicted after 0.5 s idle, trimmed 5 s after the burst
+        while trims() < 1:
+            await asyncio.sleep(0.2)
+    await asyncio.sleep(1)
+    assert trims() == 1  # the three evictions made one trim
