@@ -5,11 +5,21 @@ from __future__ import annotations
 import asyncio
 import gc
 import urllib.request
+import weakref
+from pathlib import Path
 from typing import Any
 
+import pytest
 from pycrdt import Doc, Map
+from test_room import RecordingTransport, note_update
 
+from candor.ids import RoomId
+from candor.log.sqlite import SqliteLog
+from candor.protocol import SyncStep1, SyncUpdate
 from candor.rooms.heap import HeapTrimmer, resident_mb
+from candor.rooms.peer import Peer, PeerState
+from candor.rooms.registry import RoomRegistry
+from candor.rooms.room import RoomSettings
 from yclient import yclient
 
 
@@ -42,6 +52,36 @@ async def test_a_trim_after_rooms_are_freed_gives_their_memory_back() -> None:
         await trimmed.wait()
     after = resident_mb() - before
     assert after < retained / 2 and after < grown / 4, (grown, retained, after)
+
+
+@pytest.mark.parametrize("gated", [False, True])
+async def test_an_evicted_room_is_freed_at_once(tmp_path: Path, gated: bool) -> None:
+    # Freed by reference counting alone: the gate's observers (held natively, out of the
+    # collector's sight) and the presence observer no longer point back at a closed room.
+    log = SqliteLog(tmp_path / "log.sqlite3")
+    registry = RoomRegistry(log, RoomSettings(idle_timeout_s=0.05))
+    gc.disable()
+    try:
+        peer = Peer(RecordingTransport(), 100)
+        room = await registry.join(RoomId("freed"), peer, gated=gated)
+        room.receive(peer, SyncStep1(b"\x00"))
+        if not gated:  # (a gated board refuses this bare note; its gate is what matters here)
+            room.receive(peer, SyncUpdate(note_update("a", "1")))
+        async with asyncio.timeout(5):
+            while peer.state is not PeerState.SYNCED or room.head < (0 if gated else 1):
+                await asyncio.sleep(0.01)
+        freed_room, freed_doc = weakref.ref(room), weakref.ref(room.doc)
+        registry.leave(room, peer)
+        del room, peer
+        async with asyncio.timeout(5):
+            while registry.rooms:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
+        assert freed_room() is None and freed_doc() is None
+    finally:
+        gc.enable()
+        await registry.close()
+        await log.close()
 
 
 def test_nothing_happens_without_freed_rooms() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Array, ArrayEvent, Doc, Map, MapEvent, get_update
+from pycrdt import Array, ArrayEvent, Doc, Map, MapEvent, Subscription, get_update
 
 from candor.board import model
 from candor.board.checks import check_cluster, check_meta, check_note, check_sections, check_votes
@@ -102,6 +102,7 @@ class BoardGate:
         self.max_board_bytes = max_board_bytes
         self._changes: list[Change] = []
         self._collect_ended = False
+        self._subscriptions: list[tuple[Any, Subscription]] = []
         self._attach(doc if doc is not None else logged.rebuild([]))
 
     def take_back(self, pending: list[bytes]) -> Doc[Any]:
@@ -109,7 +110,15 @@ class BoardGate:
         self._attach(self.logged.rebuild(pending))
         return self.doc
 
+    def close(self) -> None:
+        """Stop watching the document. Its observers hold the gate from the native side, where Python's
+        garbage collector cannot see them: without this a closed room's document and gate are never freed."""
+        for root, subscription in self._subscriptions:
+            root.unobserve(subscription)
+        self._subscriptions = []
+
     def _attach(self, doc: Doc[Any]) -> None:
+        self.close()  # stop watching the document being replaced
         self.doc = doc
         self._roots = {name: doc.get(name, type=kind) for name, kind in _ROOT_TYPES.items()}
         self._refresh_meta()
@@ -118,8 +127,7 @@ class BoardGate:
         notes = _plain(self._roots[model.NOTES]) or {}
         # note id -> author, kept up to date, so a deletion can be checked against who wrote it
         self._authors: dict[str, Any] = {k: v.get("author") for k, v in notes.items() if isinstance(v, dict)}
-        for name, root in self._roots.items():
-            root.observe_deep(self._recorder(name))
+        self._subscriptions = [(root, root.observe_deep(self._recorder(name))) for name, root in self._roots.items()]
 
     def _recorder(self, root: str) -> Callable[..., None]:
         # pycrdt may pass the transaction after the events; only the events matter here.

@@ -142,6 +142,7 @@ class Room:
         self._metrics = metrics
         self._publish_awareness = publish_awareness or (lambda payload: None)
         self._next_presence_check = time.monotonic()
+        self._remote_presence = False  # set once another process relays presence: only then can it go stale
         # Since when no connection of this process is in the room. Records other processes
         # append keep arriving, but only our own peers keep a room loaded here.
         self._empty_since = time.monotonic()
@@ -154,7 +155,7 @@ class Room:
         self._inbox: asyncio.Queue[_Command] = asyncio.Queue()
         self.awareness = Awareness(doc)
         self.awareness.set_local_state(None)  # the server itself has no presence
-        self.awareness.observe(self._on_awareness)
+        self._awareness_observer = self.awareness.observe(self._on_awareness)
         self._runner: asyncio.Task[None] | None = None
         self.closed = False
 
@@ -249,6 +250,7 @@ class Room:
         except (ValueError, TypeError, IndexError, RuntimeError, UnicodeDecodeError):
             logger.warning("room %s: bad awareness from another process ignored", self.id, extra={"room": self.id})
             return
+        self._remote_presence = True
         # Every attached peer, synced or not: the answer to the "who is here?" a newcomer's arrival
         # made this process ask may come back before the newcomer's sync finishes.
         frame = encode_awareness(payload)
@@ -268,6 +270,8 @@ class Room:
     def _drop_stale_presence(self) -> None:
         """Forget presence relayed from another process that was not renewed in time (the process may be gone)."""
         self._next_presence_check = time.monotonic() + self._settings.remote_presence_timeout_s / 6
+        if not self._remote_presence:
+            return
         oldest_ms = time.time() * 1000 - self._settings.remote_presence_timeout_s * 1000
         meta = self.awareness.meta
         stale = [c for c in self._remote_clients() if meta.get(c, {}).get("lastUpdated", 0) <= oldest_ms]
@@ -301,6 +305,11 @@ class Room:
                     command.done.set_exception(error)
         finally:
             self.closed = True
+            # Undo the references back to the room and its gate, so that reference counting frees a
+            # closed room at once, without waiting for a full garbage collection (see candor.rooms.heap).
+            self.awareness.unobserve(self._awareness_observer)
+            if self._gate is not None:
+                self._gate.close()
 
     async def _serve(self) -> None:
         while True:
@@ -321,7 +330,7 @@ class Room:
                 self._drop_stale_presence()
             idle_until = self._empty_since + self._settings.idle_timeout_s
             timeout = None if self.peers else max(0.0, idle_until - now)
-            if self._remote_clients():
+            if self._remote_presence and self._remote_clients():
                 until_check = max(0.0, self._next_presence_check - now)
                 timeout = until_check if timeout is None else min(timeout, until_check)
             try:
