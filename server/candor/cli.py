@@ -32,6 +32,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         data_dir=Path(args.data),
         max_message_bytes=args.max_message_bytes,
         outbox_limit=args.outbox_limit,
+        max_http_body_bytes=args.max_http_body_bytes,
         open_rooms=args.open_rooms,
         allowed_origins=tuple(args.allowed_origin),
         limits=PeerLimits(
@@ -40,6 +41,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             max_peers_per_room=args.max_peers_per_room,
             max_connections_per_address=args.max_connections_per_address,
             idle_timeout_s=args.peer_idle_timeout,
+            sync_timeout_s=args.sync_timeout,
+            max_awareness_bytes=args.max_awareness_bytes,
+            flood_close_after_s=args.flood_close_after,
         ),
         rooms=RoomSettings(
             snapshot_every=args.snapshot_every,
@@ -254,7 +258,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-bytes-per-s", type=float, default=limits.bytes_per_s, help="per connection")
     s.add_argument("--max-peers-per-room", type=int, default=limits.max_peers_per_room)
     s.add_argument("--max-connections-per-address", type=int, default=limits.max_connections_per_address)
-    s.add_argument("--peer-idle-timeout", type=float, default=limits.idle_timeout_s, help="seconds")
+    s.add_argument(
+        "--peer-idle-timeout", type=float, default=limits.idle_timeout_s, help="close a silent connection (seconds)"
+    )
+    s.add_argument(
+        "--sync-timeout",
+        type=float,
+        default=limits.sync_timeout_s,
+        help="close a connection that never syncs (seconds)",
+    )
+    s.add_argument(
+        "--flood-close-after",
+        type=float,
+        default=limits.flood_close_after_s,
+        help="close a connection throttled this many seconds without a break",
+    )
+    s.add_argument("--max-awareness-bytes", type=int, default=limits.max_awareness_bytes, help="largest presence state")
+    s.add_argument("--max-http-body-bytes", type=int, default=MIB, help="largest HTTP request body")
     s.add_argument("--outbox-limit", type=int, default=1024, help="frames queued to a slow reader before it is closed")
     s.add_argument(
         "--redis-url",

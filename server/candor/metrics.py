@@ -19,6 +19,7 @@ class Metrics:
         self.peers = Gauge("candor_peers", "Open websocket connections to rooms", registry=r)
         self.room_loads = Counter("candor_room_loads", "Rooms loaded from snapshot + log", registry=r)
         self.messages_in = Counter("candor_messages_in", "Websocket messages received, by kind", ["kind"], registry=r)
+        self._received: dict[str, Counter] = {}
         self.messages_out = Counter("candor_messages_out", "Websocket messages queued to peers", registry=r)
         self.direct_connections = Counter(
             "candor_direct_connections",
@@ -39,6 +40,13 @@ class Metrics:
         self.heap_trims = Counter(
             "candor_heap_trims", "Times memory freed by evicted rooms was returned to the system", registry=r
         )
+
+    def received(self, kind: str) -> None:
+        """Count a received message of this kind (its labelled counter is looked up once)."""
+        counter = self._received.get(kind)
+        if counter is None:
+            counter = self._received[kind] = self.messages_in.labels(kind)
+        counter.inc()
 
     def watch(self, rooms_loaded: Callable[[], float], peers: Callable[[], float]) -> None:
         """Read these gauges from live state whenever metrics are scraped."""

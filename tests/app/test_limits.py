@@ -100,6 +100,11 @@ async def test_idle_and_never_syncing_connections_are_closed(make_server: Any) -
         code, reason = await idle.closed_by_server(within_s=5)
     assert code == WS_1008_POLICY_VIOLATION and "idle" in reason
 
+    server = make_server("--sync-timeout", "0.5")
+    async with connect(server.ws_url("mute")) as mute:  # never sends its sync step 1
+        code, reason = await close_of(mute, within_s=5)
+    assert code == WS_1008_POLICY_VIOLATION and "no sync step 1" in reason
+
 
 def stalled_connection(port: int, room: str) -> socket.socket:
     """A raw websocket that syncs and then never reads again, with a tiny receive buffer."""

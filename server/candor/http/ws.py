@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -24,7 +23,7 @@ from candor.errors import (
 from candor.http.direct import DirectWriter
 from candor.ids import RoomId, is_valid_room_id
 from candor.protocol import AwarenessUpdate, decode_message
-from candor.rooms.limits import Flooding, Throttle
+from candor.rooms.limits import Flooding, PeerLimits, Throttle
 from candor.rooms.peer import Peer, PeerState
 from candor.rooms.registry import RoomRegistry
 from candor.rooms.room import Room
@@ -162,39 +161,73 @@ def _is_closed_socket(exc: BaseException) -> bool:
     return isinstance(exc, (RuntimeError, OSError)) and not isinstance(exc, NotImplementedError)
 
 
+class Silence:
+    """Closes a connection that says nothing for too long: no sync step 1 in time, or idle.
+
+    One timer per connection, moved on lazily: a message only notes when it
+    came. (A timeout around every receive cost a timer and three lookups of the
+    running loop per message.)
+    """
+
+    def __init__(self, peer: Peer, limits: PeerLimits) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._peer = peer
+        self._limits = limits
+        self._receiver = asyncio.current_task()
+        self._connected_at = self.heard_at = self._loop.time()
+        self._timer = self._loop.call_at(
+            self._connected_at + min(limits.sync_timeout_s, limits.idle_timeout_s), self._check
+        )
+
+    def heard(self) -> None:
+        self.heard_at = self._loop.time()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        syncing = self._peer.state is PeerState.CONNECTED
+        idle_at = self.heard_at + self._limits.idle_timeout_s
+        sync_at = self._connected_at + self._limits.sync_timeout_s
+        due = min(idle_at, sync_at) if syncing else idle_at
+        if now < due:
+            self._timer = self._loop.call_at(due, self._check)
+            return
+        reason = "no sync step 1 after connecting" if syncing and now >= sync_at else "idle for too long"
+        self._peer.fail(PolicyViolation(reason))
+        if self._receiver is not None:
+            self._receiver.cancel()  # the pump then sends the close frame with the reason
+
+
 async def _receive(websocket: WebSocket, room: Room, peer: Peer, settings: Settings) -> None:
     metrics = websocket.app.state.registry.metrics
     limits = settings.limits
     throttle = Throttle(limits)
-    sync_deadline = time.monotonic() + limits.sync_timeout_s
-    while not peer.closed:
-        waiting_for_sync = peer.state is PeerState.CONNECTED
-        timeout = sync_deadline - time.monotonic() if waiting_for_sync else limits.idle_timeout_s
-        try:
-            # asyncio.timeout, not wait_for: no task per message, and frames already read are taken in one go.
-            async with asyncio.timeout(max(timeout, 0.0)):
-                event = await websocket.receive()
-        except TimeoutError:
-            reason = "no sync step 1 after connecting" if waiting_for_sync else "idle for too long"
-            peer.fail(PolicyViolation(reason))
-            return
-        if event["type"] == "websocket.disconnect":
-            peer.close(event.get("code", 1000), "")
-            return
-        frame = event.get("bytes")
-        try:
-            if frame is None:
-                raise UnsupportedMessage("y-websocket frames are binary, not text")
-            if len(frame) > settings.max_message_bytes:
-                raise MessageTooBig(
-                    f"message of {len(frame)} bytes is over the {settings.max_message_bytes}-byte limit"
-                )
-            await throttle.admit(len(frame))
-            message = decode_message(frame)
-            if isinstance(message, AwarenessUpdate) and len(message.payload) > limits.max_awareness_bytes:
-                raise MessageTooBig(f"presence state over the {limits.max_awareness_bytes}-byte limit")
-            metrics.messages_in.labels(type(message).__name__).inc()
-            room.receive(peer, message)
-        except (ProtocolError, Flooding) as exc:
-            peer.fail(exc)
-            return
+    silence = Silence(peer, limits)
+    try:
+        while not peer.closed:
+            event = await websocket.receive()
+            silence.heard()
+            if event["type"] == "websocket.disconnect":
+                peer.close(event.get("code", 1000), "")
+                return
+            frame = event.get("bytes")
+            try:
+                if frame is None:
+                    raise UnsupportedMessage("y-websocket frames are binary, not text")
+                if len(frame) > settings.max_message_bytes:
+                    raise MessageTooBig(
+                        f"message of {len(frame)} bytes is over the {settings.max_message_bytes}-byte limit"
+                    )
+                await throttle.admit(len(frame))
+                message = decode_message(frame)
+                if isinstance(message, AwarenessUpdate) and len(message.payload) > limits.max_awareness_bytes:
+                    raise MessageTooBig(f"presence state over the {limits.max_awareness_bytes}-byte limit")
+                metrics.received(type(message).__name__)
+                room.receive(peer, message)
+            except (ProtocolError, Flooding) as exc:
+                peer.fail(exc)
+                return
+    finally:
+        silence.stop()

@@ -104,6 +104,16 @@ def _checkpoint(conn: sqlite3.Connection) -> None:
             conn.execute("PRAGMA wal_checkpoint(RESTART)")
 
 
+def _attempt(conn: sqlite3.Connection, job: WriteJob) -> tuple[Any, CandorError | None]:
+    """Run one job: its result, or the error it alone fails with (a conflict); anything else fails the batch."""
+    try:
+        return job(conn), None
+    except sqlite3.IntegrityError as exc:
+        return None, LogConflict(f"record already stored: {exc}")
+    except CandorError as exc:
+        return None, exc
+
+
 def _resolve_failed(batch: Sequence[tuple[WriteJob, _AnyFuture]], failure: Exception) -> None:
     error = LogUnavailable(f"the event log could not commit: {failure}")
     error.__cause__ = failure
@@ -175,24 +185,25 @@ class SqliteLog:
         Any error, SQLite's or a bug in a job: the batch fails as a whole and the
         caller (the writer thread, the loop) lives on to commit the next one.
         """
-        outcomes: list[tuple[_AnyFuture, Any, BaseException | None]] = []
+        outcomes: list[tuple[_AnyFuture, Any, CandorError | None]] = []
+        # A savepoint per job lets one job fail alone; a lone job (most commits) needs none.
+        nested = len(batch) > 1
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job, future in batch:
-                conn.execute("SAVEPOINT job")
-                try:
-                    result = job(conn)
-                except sqlite3.IntegrityError as exc:
-                    conn.execute("ROLLBACK TO job")
-                    outcomes.append((future, None, LogConflict(f"record already stored: {exc}")))
-                except CandorError as exc:
-                    conn.execute("ROLLBACK TO job")
-                    outcomes.append((future, None, exc))
-                else:
-                    outcomes.append((future, result, None))
-                conn.execute("RELEASE job")
-            conn.execute("COMMIT")
-            self.commits += 1
+                if nested:
+                    conn.execute("SAVEPOINT job")
+                result, failure = _attempt(conn, job)
+                if nested:
+                    if failure is not None:
+                        conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                outcomes.append((future, result, failure))
+            if nested or outcomes[0][2] is None:
+                conn.execute("COMMIT")
+                self.commits += 1
+            else:
+                conn.execute("ROLLBACK")
         except Exception as exc:
             if conn.in_transaction:
                 # SQLite may have rolled back already (a full disk); the writer must live on regardless.
