@@ -37,8 +37,8 @@ def boards(count: int, notes: int) -> list[Doc[Any]]:
 
 
 async def test_a_trim_after_rooms_are_freed_gives_their_memory_back() -> None:
-    trimmed = asyncio.Event()
-    trimmer = HeapTrimmer(trimmed.set, delay_s=0.01)
+    trims: list[None] = []
+    trimmer = HeapTrimmer(lambda: trims.append(None), delay_s=0.01)
     before = resident_mb()
     docs = boards(20, 10_000)
     grown = resident_mb() - before
@@ -49,9 +49,12 @@ async def test_a_trim_after_rooms_are_freed_gives_their_memory_back() -> None:
     trimmer.room_freed()
     trimmer.room_freed()  # a burst of evictions: one trim
     async with asyncio.timeout(10):
-        await trimmed.wait()
+        while not trims:
+            await asyncio.sleep(0.01)
     after = resident_mb() - before
-    assert after < retained / 2 and after < grown / 4, (grown, retained, after)
+    assert after < grown / 4, (grown, retained, after)
+    await asyncio.sleep(0.1)
+    assert len(trims) == 1
 
 
 @pytest.mark.parametrize("gated", [False, True])
@@ -82,11 +85,6 @@ async def test_an_evicted_room_is_freed_at_once(tmp_path: Path, gated: bool) -> 
         gc.enable()
         await registry.close()
         await log.close()
-
-
-def test_nothing_happens_without_freed_rooms() -> None:
-    trimmer = HeapTrimmer()
-    trimmer.close()  # nothing scheduled: nothing to cancel
 
 
 async def test_the_server_trims_once_after_idle_rooms_are_evicted(make_server: Any) -> None:
