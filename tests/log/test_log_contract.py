@@ -80,6 +80,16 @@ async def test_seq_at_time_is_the_last_record_not_after_it(event_log: EventLog) 
     assert await event_log.seq_at_time(ROOM, 10_000) == 3
 
 
+async def test_a_record_is_never_earlier_than_the_one_before_it(event_log: EventLog) -> None:
+    """The clock was set back between two appends: the later record keeps the earlier one's time."""
+    await put(event_log, ROOM, 1, times=[5000])
+    assert await put(event_log, ROOM, 2, 3, times=[4000, 6000]) == [rec(2, time_ms=5000), rec(3, time_ms=6000)]
+    assert await event_log.seq_at_time(ROOM, 4999) == 0
+    assert await event_log.seq_at_time(ROOM, 5000) == 2
+    assert await event_log.seq_at_time(ROOM, 5999) == 2
+    assert await event_log.seq_at_time(ROOM, 6000) == 3
+
+
 async def test_latest_snapshot_at_or_before_a_seq(event_log: EventLog) -> None:
     for seq in (10, 20, 30):
         await event_log.write_snapshot(SnapshotRecord(ROOM, Seq(seq), seq, b"state%d" % seq))

@@ -29,6 +29,21 @@ class Entry:
     update: bytes
 
 
+def numbered(room: RoomId, entries: Sequence[Entry], head: int, clock: int) -> list[LogRecord]:
+    """Records head+1... with times clamped never to go back before ``clock`` or each other.
+
+    Every backend numbers and clamps the same way, so a room's record times
+    never go backwards (clocks of several processes differ, and a clock can be
+    set back) and the record at a point in time can be found by bisection.
+    """
+    records = []
+    last = clock
+    for offset, entry in enumerate(entries, 1):
+        last = max(last, entry.time_ms)
+        records.append(LogRecord(room, Seq(head + offset), last, entry.origin, entry.update))
+    return records
+
+
 @dataclass(frozen=True, slots=True)
 class SnapshotRecord:
     """The room's full document state after applying records ``1..seq``."""

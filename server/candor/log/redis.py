@@ -42,7 +42,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from candor.errors import LogConflict, LogUnavailable
 from candor.ids import RoomId, Seq
-from candor.log.base import Entry, LogRecord, SnapshotRecord
+from candor.log.base import Entry, LogRecord, SnapshotRecord, numbered
 from candor.log.codec import (
     decode_chunk,
     decode_record,
@@ -142,16 +142,6 @@ def as_bytes(value: object) -> bytes:
     raise LogUnavailable(f"Redis answered {type(value).__name__} where bytes were expected")
 
 
-def _numbered(room: RoomId, entries: Sequence[Entry], head: int, clock: int) -> list[LogRecord]:
-    """Records head+1... with times clamped to never go backwards (clocks of several processes differ)."""
-    records = []
-    last = clock
-    for offset, entry in enumerate(entries, 1):
-        last = max(last, entry.time_ms)
-        records.append(LogRecord(room, Seq(head + offset), last, entry.origin, entry.update))
-    return records
-
-
 def _scrub(blob: bytes, wanted: Sequence[tuple[bytes, bytes]]) -> bytes:
     for old, new in wanted:
         blob = blob.replace(old, new)
@@ -203,7 +193,7 @@ class RedisLog:
         keys = [room_key(room, "head"), room_key(room, "clock"), room_key(room, "log")]
         with self._translated("appending"):
             for _ in range(MAX_APPEND_ATTEMPTS):
-                records = _numbered(room, entries, head, clock)
+                records = numbered(room, entries, head, clock)
                 times = [records[0].time_ms, records[-1].time_ms] if records else [0, 0]
                 mode = "exact" if expect_head is not None else "next"
                 if head == 0:
