@@ -16,7 +16,7 @@ from test_room import RecordingTransport, note_update
 from candor.ids import RoomId
 from candor.log.sqlite import SqliteLog
 from candor.protocol import SyncStep1, SyncUpdate
-from candor.rooms.heap import HeapTrimmer, resident_mb
+from candor.rooms.heap import HeapTrimmer, heap_usage, resident_mb
 from candor.rooms.peer import Peer, PeerState
 from candor.rooms.registry import RoomRegistry
 from candor.rooms.room import RoomSettings
@@ -55,6 +55,18 @@ async def test_a_trim_after_rooms_are_freed_gives_their_memory_back() -> None:
     assert after < grown / 4, (grown, retained, after)
     await asyncio.sleep(0.1)
     assert len(trims) == 1
+
+
+def test_the_native_heap_in_use_counts_yjs_documents() -> None:
+    """What /metrics reports as candor_heap_in_use_bytes sees documents Python's own accounting does not."""
+    assert heap_usage is not None, "glibc has mallinfo2 (2.33 and later)"
+    before = heap_usage().in_use_bytes
+    docs = boards(10, 10_000)
+    grown = heap_usage().in_use_bytes - before
+    assert grown > 10 * 2**20, f"ten boards of 10,000 entries counted {grown} bytes"
+    del docs
+    gc.collect()
+    assert heap_usage().in_use_bytes - before < grown / 10  # freed: no longer in use, whether trimmed or not
 
 
 @pytest.mark.parametrize("gated", [False, True])

@@ -21,22 +21,62 @@ import ctypes.util
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 logger = logging.getLogger("candor.heap")
 
 TRIM_DELAY_S = 5.0
 
 
+def _libc_function(name: str) -> Any:
+    """A function of the C library, or None where it has none by that name (musl, macOS)."""
+    library = ctypes.util.find_library("c")
+    return None if library is None else getattr(ctypes.CDLL(library), name, None)
+
+
 def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    trim = _libc_function("malloc_trim")
     if trim is None:
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
     return trim  # type: ignore[no-any-return]
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (field, ctypes.c_size_t)
+        for field in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
+        + ("keepcost",)
+    ]
+
+
+@dataclass(frozen=True)
+class HeapUsage:
+    """What the C allocator holds: handed out (Yjs documents, SQLite's caches, large Python objects) and kept free."""
+
+    in_use_bytes: int
+    free_bytes: int
+
+
+def _heap_reader() -> Callable[[], HeapUsage] | None:
+    mallinfo2 = _libc_function("mallinfo2")  # glibc 2.33 and later
+    if mallinfo2 is None:
+        return None
+    mallinfo2.argtypes = []
+    mallinfo2.restype = _MallInfo2
+
+    def read() -> HeapUsage:
+        info = mallinfo2()
+        # Blocks in arenas plus those mmap'd on their own; free chunks the arenas keep for later.
+        return HeapUsage(info.uordblks + info.hblkhd, info.fordblks)
+
+    return read
+
+
+heap_usage = _heap_reader()
+"""This process's C heap right now; None where the C library cannot say (not glibc)."""
 
 
 def resident_mb() -> float:
