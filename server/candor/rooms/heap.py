@@ -47,8 +47,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
 class _MallInfo2(ctypes.Structure):
     _fields_ = [
         (field, ctypes.c_size_t)
-        for field in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
-        + ("keepcost",)
+        for field in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
     ]
 
 
