@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from candor.errors import LogUnavailable
 from candor.ids import PeerId, RoomId, Seq
+from candor.log import sqlite
 from candor.log.base import Entry
 from candor.log.sqlite import SqliteLog
 
@@ -21,8 +23,9 @@ def entry(time_ms: int, update: bytes = b"\x00\x00") -> Entry:
     return Entry(time_ms, PeerId("p-1"), update)
 
 
-async def test_a_batch_that_fails_forgets_the_heads_it_wrote(tmp_path: Path) -> None:
+async def test_a_batch_that_fails_forgets_the_heads_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two appends committed together; one breaks the batch: neither is stored, and no seq is skipped."""
+    monkeypatch.setattr(sqlite, "GROUP_WINDOW_S", math.inf)  # appends of one loop turn always share a commit
     log = SqliteLog(tmp_path / "log.sqlite3")
     try:
         await log.append(ROOM, [entry(1)])
@@ -54,9 +57,7 @@ async def test_another_process_appending_to_a_room_is_numbered_after(tmp_path: P
 
 
 @pytest.mark.parametrize("records", [0, 1, 2, 37])
-async def test_a_log_file_with_the_old_time_index_loses_it_and_still_finds_times(
-    tmp_path: Path, records: int
-) -> None:
+async def test_a_log_file_with_the_old_time_index_loses_it_and_still_finds_times(tmp_path: Path, records: int) -> None:
     """Files written before the index was dropped: opening one drops it; searching by time bisects the seqs."""
     path = tmp_path / "log.sqlite3"
     await SqliteLog(path).close()  # the tables
