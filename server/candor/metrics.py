@@ -25,7 +25,7 @@ class Metrics:
         self.messages_out = Counter("candor_messages_out", "Websocket messages queued to peers", registry=r)
         self.direct_connections = Counter(
             "candor_direct_connections",
-            "Websocket connections whose messages are written straight to the socket when it takes them",
+            "Websocket connections whose messages skip ASGI: read in the protocol's callback, written to the socket",
             registry=r,
         )
         self.rejected = Counter(

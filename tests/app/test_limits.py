@@ -24,6 +24,7 @@ from candor.errors import (
     WS_4403_FORBIDDEN,
 )
 from candor.protocol import encode_awareness
+from scrape import metrics_of
 from yclient import yclient
 
 
@@ -57,6 +58,9 @@ async def test_a_flooding_client_is_throttled_then_closed_while_others_carry_on(
         flooding.cancel()
         assert code == WS_1008_POLICY_VIOLATION and "faster" in reason
         assert max(delays) < 0.5, delays
+    # Slowed down, not just closed: 50 a second, 2 s of burst, for the ~5 s before the close.
+    taken = metrics_of(server)['candor_messages_in_total{kind="AwarenessUpdate"}']
+    assert 100 < taken < 600, taken
 
 
 async def test_connections_per_address_are_capped(make_server: Any) -> None:

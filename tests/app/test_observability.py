@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.request
 from typing import Any
 
 from boards import board_client, create_event
 from candor.protocol import encode_update
+from scrape import metrics_of
 from yclient import yclient
 
 SECRET_TEXT = "a sentence nobody may find in a log"
-
-
-def scrape(server: Any) -> dict[str, float]:
-    with urllib.request.urlopen(server.http_url + "/metrics", timeout=5) as response:
-        assert response.headers["Content-Type"].startswith("text/plain")
-        text = response.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            values[name] = float(value)
-    return values
 
 
 async def test_metrics_count_rooms_peers_messages_and_rejections(make_server: Any) -> None:
@@ -36,10 +24,10 @@ async def test_metrics_count_rooms_peers_messages_and_rejections(make_server: An
         await b.ws.send(encode_update(b"\x05\x01\x02"))  # undecodable: refused
         await b.closed_by_server()
         async with asyncio.timeout(5):  # the server forgets the closed peer right after closing it
-            while (values := scrape(server))["candor_peers"] != 1:
+            while (values := metrics_of(server))["candor_peers"] != 1:
                 await asyncio.sleep(0.05)
         assert values["candor_rooms_loaded"] == 1
-    assert values["candor_direct_connections_total"] == 2  # both clients' broadcasts skip ASGI
+    assert values["candor_direct_connections_total"] == 2  # both clients' messages skip ASGI, both ways
     assert values['candor_messages_in_total{kind="SyncUpdate"}'] >= 4
     assert values["candor_messages_out_total"] >= 8  # each update to both peers
     assert values['candor_rejected_updates_total{reason="invalid_update"}'] == 1

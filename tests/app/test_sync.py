@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
+from pycrdt import Doc, Text
 from websockets.asyncio.client import connect
 
-from candor.protocol import AwarenessUpdate, decode_message, encode_query_awareness, encode_update
+from candor.protocol import (
+    AwarenessUpdate,
+    SyncUpdate,
+    decode_message,
+    encode_query_awareness,
+    encode_sync_step1,
+    encode_update,
+)
+from scrape import metrics_of
 from yclient import YClient, yclient
 
 
@@ -134,3 +144,56 @@ async def test_a_client_that_never_syncs_gets_no_broadcast(server: Any) -> None:
         except TimeoutError:
             pass
         assert all(f[0:2] != b"\x00\x02" for f in frames)  # step 1 greeting only, no updates
+
+
+def chained_updates(count: int) -> list[bytes]:
+    """``count`` updates as a Yjs client sends them, each building on the one before."""
+    doc: Doc[Any] = Doc()
+    updates: list[bytes] = []
+    doc.observe(lambda event: updates.append(event.update))
+    doc["text"] = text = Text()
+    for i in range(count):
+        text += f"{i} "
+    return updates
+
+
+async def echoes_of(url: str, updates: list[bytes], gap_s: float = 0.0) -> list[bytes]:
+    """Send ``updates`` on a new connection; the updates it gets back, in the order they came."""
+    echoes: list[bytes] = []
+    async with connect(url) as sender:
+        await sender.send(encode_sync_step1(b"\x00"))
+        for update in updates:
+            await sender.send(encode_update(update))
+            await asyncio.sleep(gap_s)
+        async with asyncio.timeout(15):
+            while len(echoes) < len(updates):
+                message = decode_message(await sender.recv())
+                if isinstance(message, SyncUpdate):
+                    echoes.append(message.update)
+    return echoes
+
+
+async def test_a_burst_sent_while_the_room_loads_keeps_its_order(make_server: Any) -> None:
+    # What arrives while the server loads a cold room waits in ASGI's queue; what arrives
+    # after comes through the direct reader. The echoes come back in the order sent.
+    server = make_server("--idle-timeout", "0.2", "--max-messages-per-s", "100000")
+    url = server.ws_url("burst")
+    async with yclient(url) as earlier:  # a history that takes the server a while to load
+        for i in range(3000):
+            await earlier.edit(**{f"n{i % 50}": i})
+        await earlier.wait_for(lambda: len(earlier.received_updates) == 3000, within_s=30)
+    async with asyncio.timeout(10):  # evicted: the next join loads it again, from the log
+        while metrics_of(server)["candor_rooms_loaded"]:
+            await asyncio.sleep(0.1)
+    updates = chained_updates(100)
+    assert await echoes_of(url, updates, gap_s=0.001) == updates
+
+
+async def test_a_throttled_burst_keeps_its_order(make_server: Any) -> None:
+    # 20 messages a second with 2 s of burst: the first 40 pass at once, each later one waits
+    # its turn, with the ones read after it held behind it.
+    server = make_server("--max-messages-per-s", "20")
+    updates = chained_updates(70)
+    started = time.monotonic()
+    assert await echoes_of(server.ws_url("throttled"), updates) == updates
+    assert time.monotonic() - started > 1.0  # slowed down: ~30 over the burst at 20 a second

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -20,8 +21,9 @@ from candor.errors import (
     RoomClosing,
     UnsupportedMessage,
 )
-from candor.http.direct import DirectWriter
+from candor.http.direct import DirectReader, DirectWriter
 from candor.ids import RoomId, is_valid_room_id
+from candor.metrics import Metrics
 from candor.protocol import AwarenessUpdate, decode_message
 from candor.rooms.limits import Flooding, PeerLimits, Throttle
 from candor.rooms.peer import Peer, PeerState
@@ -56,18 +58,21 @@ class ConnectionCounter:
                 del self._open[address]
 
 
+def _never(frame: bytes) -> bool:
+    return False  # not served by a protocol this server can write to directly
+
+
 class WebSocketTransport:
     """Adapts a Starlette websocket to the peer's Transport."""
 
     def __init__(self, websocket: WebSocket) -> None:
         self._ws = websocket
         self.direct = DirectWriter.of(websocket.scope)
+        # Called once per peer per broadcast: the writer's own method, with no call in between.
+        self.send_now: Callable[[bytes], bool] = self.direct.write if self.direct is not None else _never
 
     async def send(self, frame: bytes) -> None:
         await self._ws.send_bytes(frame)
-
-    def send_now(self, frame: bytes) -> bool:
-        return self.direct is not None and self.direct.write(frame)
 
     async def close(self, code: int, reason: str) -> None:
         if self._ws.application_state is WebSocketState.CONNECTED and self._ws.client_state is WebSocketState.CONNECTED:
@@ -120,8 +125,6 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
         await websocket.close(full.ws_close_code, full.message)
         return
     transport = WebSocketTransport(websocket)
-    if transport.direct is not None:
-        registry.metrics.direct_connections.inc()
     peer = Peer(transport, settings.outbox_limit, access=grant.access)
     try:
         room = await registry.join(RoomId(name), peer, gated=grant.gated)
@@ -200,34 +203,111 @@ class Silence:
             self._receiver.cancel()  # the pump then sends the close frame with the reason
 
 
+class _Inbound:
+    """A connection's messages on their way to its room: checked, throttled, decoded, handed over in order.
+
+    They arrive one of two ways. Through ASGI, :func:`_receive` awaits each
+    and waits out a throttle before reading on. Directly (:class:`DirectReader`),
+    the protocol's callback calls :meth:`take`; a throttled message is held,
+    with any already read behind it, while the socket is not read.
+    """
+
+    def __init__(self, room: Room, peer: Peer, settings: Settings, metrics: Metrics, silence: Silence) -> None:
+        self._room = room
+        self._peer = peer
+        self._max_message_bytes = settings.max_message_bytes
+        self._max_awareness_bytes = settings.limits.max_awareness_bytes
+        self._metrics = metrics
+        self._silence = silence
+        self.throttle = Throttle(settings.limits)
+        self._receiver = asyncio.current_task()
+        self.direct: DirectReader | None = None
+        self._admitted: bytes | None = None  # throttled: handed over once its wait is over
+        self._behind: deque[bytes] = deque()  # read after it, not yet checked
+
+    def check(self, frame: bytes | None) -> float:
+        """Seconds the sender must wait before this message is taken (mostly 0); raises what refuses it."""
+        if frame is None:
+            raise UnsupportedMessage("y-websocket frames are binary, not text")
+        if len(frame) > self._max_message_bytes:
+            raise MessageTooBig(f"message of {len(frame)} bytes is over the {self._max_message_bytes}-byte limit")
+        return self.throttle.delay(len(frame))
+
+    def hand_over(self, frame: bytes) -> None:
+        message = decode_message(frame)
+        if isinstance(message, AwarenessUpdate) and len(message.payload) > self._max_awareness_bytes:
+            raise MessageTooBig(f"presence state over the {self._max_awareness_bytes}-byte limit")
+        self._metrics.received(type(message).__name__)
+        self._room.receive(self._peer, message)
+
+    # -- the direct way: called from the protocol's callback, never awaited
+
+    def take(self, frame: bytes) -> None:
+        if self._peer.closed:
+            return
+        self._silence.heard()
+        if self._admitted is not None:
+            self._behind.append(frame)
+            return
+        self._guarded(self._take, frame)
+
+    def _take(self, frame: bytes) -> None:
+        wait = self.check(frame)
+        if wait > 0:
+            assert self.direct is not None
+            self._admitted = frame
+            self.direct.pause(wait, lambda: self._guarded(self._release, None))
+            return
+        self.hand_over(frame)
+
+    def _release(self, _: None) -> None:
+        frame, self._admitted = self._admitted, None
+        if frame is None or self._peer.closed:
+            return
+        self.hand_over(frame)
+        while self._behind and self._admitted is None and not self._peer.closed:
+            self._take(self._behind.popleft())
+
+    def _guarded(self, step: Callable[[Any], None], arg: Any) -> None:
+        """Run ``step``; what refuses a message closes the connection, as it would on the ASGI way."""
+        try:
+            step(arg)
+        except (ProtocolError, Flooding) as exc:
+            self._fail(exc)
+        except Exception:
+            logger.exception("peer %s in room %s: a message could not be handled", self._peer.id, self._room.id)
+            self._fail(CandorError("the server could not handle a message"))
+
+    def _fail(self, error: CandorError) -> None:
+        self._behind.clear()
+        self._peer.fail(error)
+        if self._receiver is not None:
+            self._receiver.cancel()  # the pump then sends the close frame with the reason
+
+
 async def _receive(websocket: WebSocket, room: Room, peer: Peer, settings: Settings) -> None:
     metrics = websocket.app.state.registry.metrics
-    limits = settings.limits
-    throttle = Throttle(limits)
-    silence = Silence(peer, limits)
+    silence = Silence(peer, settings.limits)
+    inbound = _Inbound(room, peer, settings, metrics, silence)
+    inbound.direct = DirectReader.of(websocket.scope, inbound.take)
     try:
         while not peer.closed:
+            # Once ASGI has handed over all it holds (the direct reader never overtakes it).
+            if inbound.direct is not None and not inbound.direct.started and inbound.direct.start():
+                metrics.direct_connections.inc()
             event = await websocket.receive()
             silence.heard()
             if event["type"] == "websocket.disconnect":
                 peer.close(event.get("code", 1000), "")
                 return
-            frame = event.get("bytes")
             try:
-                if frame is None:
-                    raise UnsupportedMessage("y-websocket frames are binary, not text")
-                if len(frame) > settings.max_message_bytes:
-                    raise MessageTooBig(
-                        f"message of {len(frame)} bytes is over the {settings.max_message_bytes}-byte limit"
-                    )
-                await throttle.admit(len(frame))
-                message = decode_message(frame)
-                if isinstance(message, AwarenessUpdate) and len(message.payload) > limits.max_awareness_bytes:
-                    raise MessageTooBig(f"presence state over the {limits.max_awareness_bytes}-byte limit")
-                metrics.received(type(message).__name__)
-                room.receive(peer, message)
+                if (wait := inbound.check(event.get("bytes"))) > 0:
+                    await asyncio.sleep(wait)  # not reading meanwhile: the sender is slowed down
+                inbound.hand_over(event["bytes"])
             except (ProtocolError, Flooding) as exc:
                 peer.fail(exc)
                 return
     finally:
         silence.stop()
+        if inbound.direct is not None:
+            inbound.direct.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 
@@ -37,9 +36,8 @@ class TokenBucket:
         self._tokens = capacity
         self._at = time.monotonic()
 
-    def take(self, amount: float) -> float:
-        """Take ``amount``; the seconds to wait before it is covered (0 when it already is)."""
-        now = time.monotonic()
+    def take(self, amount: float, now: float) -> float:
+        """Take ``amount`` at ``now`` (monotonic); the seconds to wait before it is covered (0 when it already is)."""
         self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
         self._at = now
         self._tokens -= amount
@@ -56,13 +54,17 @@ class Throttle:
         self._throttled_since: float | None = None
         self.throttled_s = 0.0
 
-    async def admit(self, size: int) -> None:
-        """Wait until a message of ``size`` bytes is within the rates; raise Flooding if it never is."""
-        wait = max(self._messages.take(1), self._bytes.take(size))
+    def delay(self, size: int) -> float:
+        """Seconds to wait before reading on, so a message of ``size`` bytes is within the rates (mostly 0).
+
+        Raises Flooding when the sender has been over them for too long. (Not a
+        coroutine: nearly every message passes at once, and this runs for each.)
+        """
         now = time.monotonic()
+        wait = max(self._messages.take(1, now), self._bytes.take(size, now))
         if wait <= 0:
             self._throttled_since = None
-            return
+            return 0.0
         if self._throttled_since is None:
             self._throttled_since = now
         elif now - self._throttled_since > self._limits.flood_close_after_s:
@@ -71,4 +73,4 @@ class Throttle:
                 f"{self._limits.bytes_per_s / KIB:g} KiB per second for too long"
             )
         self.throttled_s += wait
-        await asyncio.sleep(wait)
+        return wait
