@@ -392,13 +392,6 @@ def scrape_metrics(url: str) -> dict[str, float]:
     return values
 
 
-HEAP = "candor_heap_in_use_bytes"
-
-
-def mib(n_bytes: float) -> float:
-    return round(n_bytes / 2**20, 1)
-
-
 @dataclass
 class Sample:
     t: float  # time.time()
@@ -510,19 +503,13 @@ class Sampler:
                 "peers": b.get("candor_peers"),
                 "rooms_loaded": b.get("candor_rooms_loaded"),
             }
-            heap = [m[name][HEAP] for m in (s.metrics for s in scraped) if HEAP in m.get(name, {})]
-            if heap:  # native memory in use: the Yjs documents, mostly (absent where the libc cannot tell)
-                settled = heap[len(heap) // 10]  # as for RSS: a tenth into the window
-                out[name]["heap_in_use_mb"] = {"settled": mib(settled), "end": mib(heap[-1])}
         return out
 
     def _timeline(self, inside: list[Sample], step_s: float) -> list[dict[str, Any]]:
         """Every ``step_s``: CPU use per process, the rest of the machine, steal; to see when a run went wrong."""
         rows: list[dict[str, Any]] = []
         mark = inside[0]
-        heap: dict[str, float] = {}  # the last scraped native memory in use, per server
         for sample in inside[1:]:
-            heap.update({name: mib(m[HEAP]) for name, m in sample.metrics.items() if HEAP in m})
             if sample.t - mark.t < step_s and sample is not inside[-1]:
                 continue
             span = sample.t - mark.t
@@ -539,7 +526,6 @@ class Sampler:
                     "t": round(sample.t - inside[0].t, 1),
                     "cpu": cpu,
                     "rss_mb": rss,
-                    "heap_in_use_mb": dict(heap),
                     "others": round(max(0.0, busy - sum(cpu.values())), 2),
                     "steal_pct": steal,
                 }
@@ -644,21 +630,14 @@ def summary_line(scenario: Scenario, mode: str, result: dict[str, Any], verdict:
     parts.append(f"server log errors {result['server_log_errors']['count']}")
     machine = result.get("machine", {})
     for name, proc in machine.get("processes", {}).items():
-        heap = machine.get("servers", {}).get(name, {}).get("heap_in_use_mb")
         parts.append(
             f"{name} CPU {100 * proc['cpu_util']:.0f}% RSS {proc['rss_peak_mb']:.0f} MB"
             f" ({proc['rss_settled_mb']:.0f}→{proc['rss_end_mb']:.0f})"
-            + (f", native heap in use {heap['settled']:.0f}→{heap['end']:.0f} MB" if heap else "")
         )
     after = result.get("after_load")
     if after:
         rss = ", ".join(f"{name} {mb:.0f} MB" for name, mb in after["rss_mb"].items())
-        heap = ", ".join(f"{name} {mb:.0f} MB" for name, mb in after["heap_in_use_mb"].items())
-        parts.append(
-            f"{after['linger_s']:g} s after the load: RSS {rss}"
-            + (f", native heap in use {heap}" if heap else "")
-            + f", rooms loaded {after['rooms_loaded']:g}"
-        )
+        parts.append(f"{after['linger_s']:g} s after the load: RSS {rss}, rooms loaded {after['rooms_loaded']:g}")
     steal = machine.get("steal_pct", {})
     if steal:
         parts.append("steal " + "/".join(f"{v:.0f}%" for v in steal.values()))
@@ -673,12 +652,11 @@ def linger(seconds: float, sampler: Sampler, servers: Servers) -> dict[str, Any]
     time.sleep(seconds)
     last = sampler.samples[-1]
     names = [child.name for child in servers.children if child.name.startswith("candor")]
-    scraped = {name: scrape_metrics(url) for name, url in servers.metrics_urls.items()}
+    rooms = sum(m.get("candor_rooms_loaded", 0.0) for m in map(scrape_metrics, servers.metrics_urls.values()))
     return {
         "linger_s": seconds,
         "rss_mb": {name: round(last.procs[name][1] / 1024, 1) for name in names if name in last.procs},
-        "heap_in_use_mb": {name: mib(m[HEAP]) for name, m in scraped.items() if HEAP in m},
-        "rooms_loaded": sum(m.get("candor_rooms_loaded", 0.0) for m in scraped.values()),
+        "rooms_loaded": rooms,
     }
 
 

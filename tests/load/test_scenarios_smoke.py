@@ -30,8 +30,7 @@ SMALL = {
 
 SUMMARY = re.compile(
     r"^(?P<scenario>[\w-]+) single: PASS \| \d+ users \| delivery p50 [\d.]+ ms p99 [\d.]+ ms \(n=[\d,]+\) \| "
-    r".* errors 0/[\d,]+ \(0\.00%\) \| .*server log errors 0 \| candor:\d+ CPU \d+% RSS \d+ MB \(\d+→\d+\)"
-    r"(, native heap in use \d+→\d+ MB)? \| "
+    r".* errors 0/[\d,]+ \(0\.00%\) \| .*server log errors 0 \| candor:\d+ CPU \d+% RSS \d+ MB \(\d+→\d+\) \| "
     r"locust CPU \d+% .*"
     r"\| report (?P<report>\S+\.json)$"
 )

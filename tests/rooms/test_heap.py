@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from pycrdt import Doc, Map
 from test_room import RecordingTransport, note_update
 
+from candor.http.app import create_app
 from candor.ids import RoomId
 from candor.log.sqlite import SqliteLog
 from candor.protocol import SyncStep1, SyncUpdate
@@ -19,6 +22,7 @@ from candor.rooms.heap import HeapTrimmer, _malloc_trim, heap_usage, resident_mb
 from candor.rooms.peer import Peer, PeerState
 from candor.rooms.registry import RoomRegistry
 from candor.rooms.room import RoomSettings
+from candor.settings import Settings
 from scrape import metrics_of
 from yclient import yclient
 
@@ -119,3 +123,39 @@ async def test_the_server_trims_once_after_idle_rooms_are_evicted(make_server: A
             await asyncio.sleep(0.2)
     await asyncio.sleep(1)
     assert trims() == 1  # the three evictions made one trim
+
+
+async def test_a_room_served_over_websockets_is_freed_once_evicted(tmp_path: Path) -> None:
+    # The real server (uvicorn, its sans-I/O websockets, the app) in this process, so the room can be
+    # watched: nothing a connection leaves behind (its direct reader and writer, its timers) keeps
+    # the room and its document alive once everyone has left and it is evicted.
+    settings = Settings(data_dir=tmp_path / "data", open_rooms=True, rooms=RoomSettings(idle_timeout_s=0.1))
+    app = create_app(settings)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws="websockets-sansio", log_config=None)
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                await asyncio.sleep(0.01)
+        registry: RoomRegistry = app.state.registry
+        url = f"ws://127.0.0.1:{port}/ws/freed"
+        gc.disable()
+        async with yclient(url) as writer, yclient(url) as reader:
+            await writer.edit(note="x" * 1000)
+            await reader.wait_for(lambda: len(reader.received_updates) == 1)
+            assert registry.metrics.direct_connections._value.get() == 2  # the direct ways were taken
+            freed_room = weakref.ref(registry.rooms[RoomId("freed")])
+            freed_doc = weakref.ref(registry.rooms[RoomId("freed")].doc)
+        async with asyncio.timeout(10):
+            while registry.rooms:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        assert freed_room() is None and freed_doc() is None
+    finally:
+        gc.enable()
+        server.should_exit = True
+        await serving

@@ -311,3 +311,6 @@ async def _receive(websocket: WebSocket, room: Room, peer: Peer, settings: Setti
         silence.stop()
         if inbound.direct is not None:
             inbound.direct.stop()
+            # The reader holds the inbound's ``take``: left as a cycle, it would keep the room (and
+            # its document) alive after eviction until a full garbage collection.
+            inbound.direct = None
