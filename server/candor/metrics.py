@@ -6,8 +6,6 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 
-from candor.rooms.heap import heap_usage
-
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -43,18 +41,9 @@ class Metrics:
             "candor_heap_trims", "Times memory freed by evicted rooms was returned to the system", registry=r
         )
         # Resident memory, CPU seconds, open files (process_*): how the whole process is doing.
+        # (Not glibc's mallinfo2: it walks every free chunk of the heap, on the loop, on each scrape;
+        # a soak's fragmented heap made that a stall of tens of ms that grew by the minute.)
         ProcessCollector(registry=r)
-        if heap_usage is not None:
-            # Yjs documents live in native memory, out of Python's sight; this is where they show.
-            read = heap_usage
-            Gauge(
-                "candor_heap_in_use_bytes",
-                "Native memory in use: Yjs documents, SQLite caches, large Python objects",
-                registry=r,
-            ).set_function(lambda: read().in_use_bytes)
-            Gauge(
-                "candor_heap_free_bytes", "Native memory freed but kept by the C allocator for later", registry=r
-            ).set_function(lambda: read().free_bytes)
 
     def received(self, kind: str) -> None:
         """Count a received message of this kind (its labelled counter is looked up once)."""

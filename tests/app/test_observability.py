@@ -34,8 +34,7 @@ async def test_metrics_count_rooms_peers_messages_and_rejections(make_server: An
     assert values["candor_log_append_seconds_count"] >= 1
     assert values["candor_log_records_total"] == 4
     assert values["candor_snapshots_total"] >= 1
-    # Memory: the whole process, and the native heap where the Yjs documents live.
-    assert 0 < values["candor_heap_in_use_bytes"] < values["process_resident_memory_bytes"]
+    assert values["process_resident_memory_bytes"] > 0  # the process as a whole
 
 
 async def test_log_lines_are_json_with_ids_and_no_text_or_token(make_server: Any) -> None:
