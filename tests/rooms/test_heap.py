@@ -77,6 +77,15 @@ def test_the_native_heap_in_use_counts_yjs_documents() -> None:
     assert heap_usage().in_use_bytes - before < grown / 10  # freed: no longer in use, whether trimmed or not
 
 
+async def assert_freed_once_evicted(registry: RoomRegistry, freed: list[weakref.ref[Any]]) -> None:
+    """Wait for the registry to evict its rooms; then nothing in ``freed`` may be alive (the collector is off)."""
+    async with asyncio.timeout(10):
+        while registry.rooms:
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
+    assert [ref() for ref in freed] == [None] * len(freed)
+
+
 @pytest.mark.parametrize("gated", [False, True])
 async def test_an_evicted_room_is_freed_at_once(tmp_path: Path, gated: bool) -> None:
     # Freed by reference counting alone: the gate's observers (held natively, out of the
@@ -93,14 +102,10 @@ async def test_an_evicted_room_is_freed_at_once(tmp_path: Path, gated: bool) -> 
         async with asyncio.timeout(5):
             while peer.state is not PeerState.SYNCED or room.head < (0 if gated else 1):
                 await asyncio.sleep(0.01)
-        freed_room, freed_doc = weakref.ref(room), weakref.ref(room.doc)
+        freed = [weakref.ref(room), weakref.ref(room.doc)]
         registry.leave(room, peer)
         del room, peer
-        async with asyncio.timeout(5):
-            while registry.rooms:
-                await asyncio.sleep(0.05)
-        await asyncio.sleep(0.1)
-        assert freed_room() is None and freed_doc() is None
+        await assert_freed_once_evicted(registry, freed)
     finally:
         gc.enable()
         await registry.close()
@@ -148,13 +153,10 @@ async def test_a_room_served_over_websockets_is_freed_once_evicted(tmp_path: Pat
             await writer.edit(note="x" * 1000)
             await reader.wait_for(lambda: len(reader.received_updates) == 1)
             assert registry.metrics.direct_connections._value.get() == 2  # the direct ways were taken
-            freed_room = weakref.ref(registry.rooms[RoomId("freed")])
-            freed_doc = weakref.ref(registry.rooms[RoomId("freed")].doc)
-        async with asyncio.timeout(10):
-            while registry.rooms:
-                await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)
-        assert freed_room() is None and freed_doc() is None
+            room = registry.rooms[RoomId("freed")]
+            freed = [weakref.ref(room), weakref.ref(room.doc)]
+            del room
+        await assert_freed_once_evicted(registry, freed)
     finally:
         gc.enable()
         server.should_exit = True

@@ -89,12 +89,13 @@ class DirectReader:
         return cls(protocol, handle) if isinstance(protocol, WebSocketsSansIOProtocol) else None
 
     def start(self) -> bool:
-        """Take binary messages from now on: only once ASGI holds none, so none is overtaken."""
-        if not self.started and self._protocol.queue.empty():
-            # Shadows the protocol's method for this connection alone.
-            self._protocol.send_receive_event_to_app = self._received  # type: ignore[method-assign]
-            self.started = True
-        return self.started
+        """Take binary messages from now on, once ASGI holds none (none is overtaken); True if it just did."""
+        if self.started or not self._protocol.queue.empty():
+            return False
+        # Shadows the protocol's method for this connection alone.
+        self._protocol.send_receive_event_to_app = self._received  # type: ignore[method-assign]
+        self.started = True
+        return True
 
     def stop(self) -> None:
         self._protocol.__dict__.pop("send_receive_event_to_app", None)

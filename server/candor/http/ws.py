@@ -293,7 +293,7 @@ async def _receive(websocket: WebSocket, room: Room, peer: Peer, settings: Setti
     try:
         while not peer.closed:
             # Once ASGI has handed over all it holds (the direct reader never overtakes it).
-            if inbound.direct is not None and not inbound.direct.started and inbound.direct.start():
+            if inbound.direct is not None and inbound.direct.start():
                 metrics.direct_connections.inc()
             event = await websocket.receive()
             silence.heard()

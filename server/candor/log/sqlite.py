@@ -347,11 +347,7 @@ class SqliteLog:
         return records
 
     async def head(self, room: RoomId) -> Seq:
-        def q(conn: sqlite3.Connection) -> Seq:
-            row = conn.execute("SELECT MAX(seq) FROM log WHERE room = ?", (room,)).fetchone()
-            return Seq(row[0] or 0)
-
-        return await self._read(q)
+        return await self._read(lambda conn: Seq(_last_record(conn, room)[0]))
 
     async def read(self, room: RoomId, after: Seq, upto: Seq | None = None) -> list[LogRecord]:
         limit = upto if upto is not None else 2**62
