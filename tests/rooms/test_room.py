@@ -121,3 +121,53 @@ async def test_frames_written_at_once_never_overtake_queued_ones() -> None:
     peer.send(b"4")
     assert transport.frames[-1] == b"4"
     pump.cancel()
+
+
+class SharedLogTransport:
+    """Takes every frame at once, noting in a list shared by all peers whose frame it was."""
+
+    def __init__(self, name: int, written: list[tuple[int, bytes]]) -> None:
+        self.name = name
+        self.written = written
+
+    def send_now(self, frame: bytes) -> bool:
+        self.written.append((self.name, frame))
+        return True
+
+    async def send(self, frame: bytes) -> None:
+        self.written.append((self.name, frame))
+
+    async def close(self, code: int, reason: str) -> None:
+        return None
+
+
+async def test_a_broadcast_serves_peers_in_the_order_they_joined(tmp_path: Path) -> None:
+    # The first to join (a workshop's facilitator, a benchmark's observer) is not kept waiting behind
+    # everyone who came later; a set would serve them in an order of its own.
+    log = SqliteLog(tmp_path / "log.sqlite3")
+    registry = RoomRegistry(log, RoomSettings())
+    written: list[tuple[int, bytes]] = []
+    peers = [Peer(SharedLogTransport(n, written), 100) for n in range(20)]
+    pumps = [asyncio.create_task(peer.pump()) for peer in peers]
+    await asyncio.sleep(0)  # every pump waits for frames: sends are written at once
+    room = None
+    for peer in peers:
+        room = await registry.join(RoomId("r"), peer)
+        room.receive(peer, SyncStep1(b"\x00"))
+    assert room is not None
+    async with asyncio.timeout(5):
+        while not all(peer.state is PeerState.SYNCED for peer in peers):
+            await asyncio.sleep(0.01)
+    written.clear()
+    room.receive(peers[7], SyncUpdate(note_update("a", "1")))
+    async with asyncio.timeout(5):
+        while len(written) < len(peers):
+            await asyncio.sleep(0.01)
+
+    assert [name for name, _ in written] == list(range(20))
+    assert {type(decode_message(frame)) for _, frame in written} == {SyncUpdate}
+
+    for pump in pumps:
+        pump.cancel()
+    await registry.close()
+    await log.close()

@@ -184,7 +184,8 @@ class Room:
         # An estimate of the board's encoded size: its last snapshot plus updates since.
         self.state_bytes = state_bytes
         self.rejected: dict[str, int] = {}
-        self._subscribers: set[Peer] = set()
+        # In the order they joined (a dict keeps it): the first to join is the first served.
+        self._subscribers: dict[Peer, None] = {}
         # Logged records that arrived before an earlier one: seq -> (record, admitted here)
         self._ahead: dict[int, tuple[LogRecord, bool]] = {}
         self._inbox = _Inbox()
@@ -229,7 +230,7 @@ class Room:
     def detach(self, peer: Peer) -> None:
         """Forget a connection; its presence is removed for everyone else."""
         self.peers.discard(peer)
-        self._subscribers.discard(peer)
+        self._subscribers.pop(peer, None)
         if peer.awareness_clients:
             gone = list(peer.awareness_clients)
             self.awareness.remove_awareness_states(gone, origin=peer)
@@ -440,7 +441,7 @@ class Room:
         peer.send(encode_sync_step2(update))
         if peer.state is PeerState.CONNECTED:
             peer.mark_synced()
-            self._subscribers.add(peer)
+            self._subscribers[peer] = None
 
     def _admit(self, access: Access, origin: PeerId, update: bytes) -> Entry | None:
         """Check one update and apply it to the document; the entry to log, or None if empty.
