@@ -288,8 +288,8 @@ def report(all_rows: list[dict[str, Any]]) -> str:
             out.append(
                 f"| {scen} | {peer} | {len(g)} ({len(q)} / {len(u)}) "
                 f"| {fmt(med(r['delivered_msgs_per_s'] for r in g))} "
-                f"| {fmt(med(r['latency_ms']['p50'] for r in g), 2)} | {fmt(med(p99(r) for r in g))} "
-                f"| {fmt(med(p99(r) for r in u)) if u else NA} "
+                f"| {fmt(med(r['latency_ms']['p50'] for r in g), 2)} | {fmt(med(p99(r) for r in g), 2)} "
+                f"| {fmt(med(p99(r) for r in u), 2) if u else NA} "
                 f"| {fmt(med(srv(r, 'cpu_ms_per_1k_delivered') for r in g))} "
                 f"| {fmt(None if cpu_util is None else cpu_util * 100, 0)} "
                 f"| {fmt(med(srv(r, 'rss_peak_mb') for r in g), 0)} "
@@ -335,7 +335,7 @@ def report(all_rows: list[dict[str, Any]]) -> str:
             ratio = cm / ym if cm is not None and ym else None
             cu = med(p99(r) for r in c if is_undisturbed(r))
             yu = med(p99(r) for r in y if is_undisturbed(r))
-            uratio = f"{cu / yu:.2f}x ({fmt(cu)} / {fmt(yu)} ms)" if cu is not None and yu else NA
+            uratio = f"{cu / yu:.2f}x ({fmt(cu, 2)} / {fmt(yu, 2)} ms)" if cu is not None and yu else NA
             by_rep_c = {r["repeat"]: p99(r) for r in c}
             by_rep_y = {r["repeat"]: p99(r) for r in y}
             pairs = []
@@ -345,7 +345,7 @@ def report(all_rows: list[dict[str, Any]]) -> str:
                     pairs.append(f"#{rep}: {cv / yv:.1f}x")
             verdict = NA if ratio is None else ("met" if ratio <= P99_TARGET_RATIO else "**missed**")
             out.append(
-                f"| {scen} | {fmt(ratio, 2)}x ({fmt(cm)} / {fmt(ym)} ms) | {uratio} "
+                f"| {scen} | {fmt(ratio, 2)}x ({fmt(cm, 2)} / {fmt(ym, 2)} ms) | {uratio} "
                 f"| {', '.join(pairs) or NA} | {verdict} |"
             )
     # durability check
