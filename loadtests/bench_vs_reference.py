@@ -15,6 +15,7 @@ generator sent (``candor_log_records``), as a check that every update was logged
 
   python3 loadtests/bench_vs_reference.py                       # 2 scenarios x 3 repeats x 2 peers, ~10 min
   python3 loadtests/bench_vs_reference.py --repeats 1 --scenarios busy-room
+  python3 loadtests/bench_vs_reference.py --repeats 1 --scenarios unconference --duration 600   # memory over 10 min
   python3 loadtests/bench_vs_reference.py --report loadtests/reports/vs-reference-*.jsonl
 
 Needs: the harness (``--bench-dir``, default ``../shared/bench`` next to this repository)
@@ -71,6 +72,7 @@ QUIET_STALL_MS = 100.0
 OTHER_LOAD_PCT = 10.0  # CPU used by processes outside the benchmark during the run, % of one core
 NA = "\u2013"  # en dash: no value
 RUN_TIMEOUT_S = 900  # hard cap on one run_peer.py call (the generator itself is capped at 600 s)
+MAX_DURATION_S = 600
 
 
 def default_bench_state() -> Path:
@@ -417,6 +419,12 @@ def main() -> int:
     p.add_argument("--peers", default=f"{CANDOR},{REFERENCE}")
     p.add_argument("--scenarios", default=",".join(SCENARIOS))
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds each run measures, for a longer look at memory (default: the scenario's 30; at most 600)",
+    )
     p.add_argument("--first-repeat", type=int, default=1, help="first repeat number (= generator --seed)")
     p.add_argument(
         "--out",
@@ -462,6 +470,8 @@ def main() -> int:
     for s in scenarios:
         if s not in SCENARIOS:
             p.error(f"unknown scenario {s!r}; choose from {', '.join(SCENARIOS)}")
+    if a.duration is not None and not 1 <= a.duration <= MAX_DURATION_S:
+        p.error(f"--duration must be 1-{MAX_DURATION_S} seconds (the generator's own cap)")
     REPORTS.mkdir(parents=True, exist_ok=True)
     a.logs.mkdir(parents=True, exist_ok=True)
     out: Path = a.out or REPORTS / f"vs-reference-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
@@ -524,6 +534,14 @@ def prepare_candor(a: argparse.Namespace) -> tuple[bool, Path | None]:
         time.sleep(20)
 
 
+def generator_args(scenario: str, duration: float | None) -> list[str]:
+    """The scenario's generator arguments, measuring ``duration`` seconds instead of its own when given."""
+    args = list(SCENARIOS[scenario])
+    if duration is not None:
+        args[args.index("--duration") + 1] = f"{duration:g}"
+    return args
+
+
 def run_all(a: argparse.Namespace, peers: list[str], scenarios: list[str], out: Path) -> None:
     order = 0
     for scenario in scenarios:
@@ -534,7 +552,7 @@ def run_all(a: argparse.Namespace, peers: list[str], scenarios: list[str], out: 
                 # repeated (up to --retries times); the report keeps the last attempt of each run
                 for attempt in range(1, a.retries + 2):
                     order += 1
-                    rec = run_peer(a, peer, scenario, rep, order, SCENARIOS[scenario], attempt)
+                    rec = run_peer(a, peer, scenario, rep, order, generator_args(scenario, a.duration), attempt)
                     if rec is None:
                         break
                     with open(out, "a") as fh:
