@@ -6,10 +6,10 @@
 
 Loads every room's board the way a room loads (latest snapshot, then the log
 after it) and keeps them all, in this process, measuring the native heap in use
-before and after (glibc's ``mallinfo2``, what ``/metrics`` reports as
-``candor_heap_in_use_bytes``). A Yjs document lives in native memory and keeps
+before and after (glibc's ``mallinfo2``; ``/metrics`` does not report it, as
+reading it walks the whole heap). A Yjs document lives in native memory and keeps
 a record of every item it ever held, so this tells what a server holding these
-rooms needs for the documents alone; set beside a run's heap figures, it shows
+rooms needs for the documents alone; set beside a run's RSS, it shows
 whether anything else grew. Prints one line; reads the log, writes nothing.
 
 Copy a live server's log first (``sqlite3 candor.sqlite3 ".backup copy.sqlite3"``)

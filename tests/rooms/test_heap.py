@@ -66,7 +66,7 @@ async def test_a_trim_after_rooms_are_freed_gives_their_memory_back() -> None:
 
 
 def test_the_native_heap_in_use_counts_yjs_documents() -> None:
-    """What /metrics reports as candor_heap_in_use_bytes sees documents Python's own accounting does not."""
+    """The native heap in use (what loadtests/board_memory.py reports) sees documents Python's accounting does not."""
     assert heap_usage is not None, "glibc has mallinfo2 (2.33 and later)"
     before = heap_usage().in_use_bytes
     docs = boards(10, 10_000)
