@@ -109,15 +109,21 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def _replay(data: Path, room: str, at: str | None, redis_url: str | None = None) -> dict[str, object]:
+    from candor.events.redis import RedisEventStore
+    from candor.events.service import is_board_room
+    from candor.events.store import EventStore, SqliteEventStore
     from candor.http.api import board_at
     from candor.log.base import EventLog
     from candor.log.redis import RedisLog
     from candor.log.sqlite import SqliteLog
 
     log: EventLog = RedisLog.from_url(redis_url) if redis_url else SqliteLog(data / "candor.sqlite3")
+    store: EventStore = RedisEventStore.from_url(redis_url) if redis_url else SqliteEventStore(data / "events.sqlite3")
     try:
-        return await board_at(log, RoomId(room), at)
+        # A board keeps its shape as it is rebuilt; a free-form room (--open-rooms) has none.
+        return await board_at(log, RoomId(room), at, board=await is_board_room(store, room))
     finally:
+        await store.close()
         await log.close()
 
 

@@ -23,6 +23,8 @@ class Role(Enum):
     FACILITATOR = "facilitator"
     PARTICIPANT = "participant"
     VIEWER = "viewer"
+    # The server's own changes (publishing drafts, copying to the plenary): never in a token.
+    SERVER = "server"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,9 @@ class Access:
     def can_write(self) -> bool:
         return self.role is not Role.VIEWER
 
+
+# What the server writes on its own authority: it may carry notes with their authors' authorship.
+SERVER_ACCESS = Access(Role.SERVER, "server")
 
 # Connections to free-form rooms (``--open-rooms``) act as an anonymous participant.
 OPEN_ACCESS = Access(Role.PARTICIPANT, "open")

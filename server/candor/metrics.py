@@ -37,6 +37,11 @@ class Metrics:
         )
         self.appended = Counter("candor_log_records", "Log records appended", registry=r)
         self.snapshots = Counter("candor_snapshots", "Snapshots written", registry=r)
+        self.refused_records = Counter(
+            "candor_refused_records",
+            "Stored updates left out of a room when it loaded (outside its bounds)",
+            registry=r,
+        )
         self.heap_trims = Counter(
             "candor_heap_trims", "Times memory freed by evicted rooms was returned to the system", registry=r
         )

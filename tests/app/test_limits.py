@@ -131,7 +131,7 @@ def stalled_connection(port: int, room: str) -> socket.socket:
 
 
 async def test_a_stalled_reader_is_closed_instead_of_buffered(make_server: Any) -> None:
-    server = make_server("--outbox-limit", "20", "--max-bytes-per-s", "100000000")
+    server = make_server("--outbox-limit", "20", "--max-bytes-per-s", "100000000", "--max-board-bytes", "32000000")
     url = server.ws_url("stalled")
     async with yclient(url) as writer:
         stalled = stalled_connection(server.port, "stalled")

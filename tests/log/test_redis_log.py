@@ -114,7 +114,7 @@ async def test_redact_leaves_no_copy_in_any_key_or_in_the_append_only_file(
     assert "candor:{room-a}:log" in before and "candor:{room-a}:archive" in before
     assert any("appendonly" in place for place in before), before
 
-    assert await log.redact([ROOM], {SECRET: FILLER}) == 8 + 1
+    assert await log.redact([ROOM], lambda update: update.replace(SECRET, FILLER)) == 8 + 1
 
     deadline = time.monotonic() + 5  # Redis unlinks the old AOF files on a background thread
     while _copies(inspect, flushed_redis) and time.monotonic() < deadline:

@@ -42,6 +42,9 @@ export const api = {
   renameRoom: (eventId, token, roomId, label) =>
     call('PATCH', `/api/events/${encodeURIComponent(eventId)}/rooms/${encodeURIComponent(roomId)}`, { token, body: { label } }),
   broadcast: (eventId, token, fields) => call('POST', `/api/events/${encodeURIComponent(eventId)}/broadcast`, { token, body: fields }),
+  /** Copies (or moves) notes [{room, note}] to the plenary: the server makes the copies. */
+  plenary: (eventId, token, notes, move = false) =>
+    call('POST', `/api/events/${enc(eventId)}/plenary`, { token, body: { notes, move } }),
   /** A new join code; every participant token stops working (connected participants are closed with 4401). */
   revoke: (eventId, token) => call('POST', `/api/events/${enc(eventId)}/revoke`, { token }),
   /** The board now, or as it stood after seq `at` (a number) or at an ISO time. */

@@ -28,13 +28,27 @@ def _check_optional_text(what: str, entry: dict[str, Any], key: str, max_chars: 
         raise InvalidBoard(f"{what}: {key} must be text of at most {max_chars} characters")
 
 
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, bool, int, float))
+
+
+def _fields(what: str, entry: Any, allowed: frozenset[str]) -> dict[str, Any]:
+    """``entry`` as a map of known fields holding plain scalars (text, number, true/false, null)."""
+    if not isinstance(entry, dict):
+        raise InvalidBoard(f"{what} must be a map of fields")
+    unknown = set(entry) - allowed
+    if unknown:
+        shown = ", ".join(sorted(name[:40] for name in unknown)[:5])
+        raise InvalidBoard(f"{what} has unknown fields: {shown}")
+    for key, value in entry.items():
+        if not _is_scalar(value):
+            raise InvalidBoard(f"{what}: {key} must be a plain value, not a list or map")
+    return entry
+
+
 def check_note(note_id: str, note: Any, section_ids: set[str], max_chars: int) -> None:
     what = f"note {note_id}"
-    if not isinstance(note, dict):
-        raise InvalidBoard(f"{what} must be a map of fields")
-    unknown = set(note) - model.NOTE_FIELDS
-    if unknown:
-        raise InvalidBoard(f"{what} has unknown fields: {', '.join(sorted(unknown))}")
+    note = _fields(what, note, model.NOTE_FIELDS)
     if note.get("section") not in section_ids:
         raise InvalidBoard(f"{what} is in an unknown section {note.get('section')!r}")
     text = note.get("text")
@@ -51,6 +65,10 @@ def check_note(note_id: str, note: Any, section_ids: set[str], max_chars: int) -
     _check_optional_text(what, note, "author_name", model.NAME_MAX_CHARS)
     _check_optional_text(what, note, "cluster", model.NAME_MAX_CHARS)
     _check_optional_text(what, note, "from_room", 128)
+    _check_optional_text(what, note, "from_note", 128)
+    carried = note.get("carried_votes")
+    if carried is not None and not (_is_whole(carried) and 0 <= carried <= 1_000_000):
+        raise InvalidBoard(f"{what}: carried_votes must be a whole number of dots")
     if not isinstance(note.get("withdrawn", False), bool):
         raise InvalidBoard(f"{what}: withdrawn must be true or false")
     created = note.get("created_ms")
@@ -60,11 +78,7 @@ def check_note(note_id: str, note: Any, section_ids: set[str], max_chars: int) -
 
 def check_cluster(cluster_id: str, cluster: Any, section_ids: set[str]) -> None:
     what = f"cluster {cluster_id}"
-    if not isinstance(cluster, dict):
-        raise InvalidBoard(f"{what} must be a map of fields")
-    unknown = set(cluster) - model.CLUSTER_FIELDS
-    if unknown:
-        raise InvalidBoard(f"{what} has unknown fields: {', '.join(sorted(unknown))}")
+    cluster = _fields(what, cluster, model.CLUSTER_FIELDS)
     if cluster.get("section") not in section_ids:
         raise InvalidBoard(f"{what} is in an unknown section {cluster.get('section')!r}")
     label = cluster.get("label", "")
@@ -74,9 +88,7 @@ def check_cluster(cluster_id: str, cluster: Any, section_ids: set[str]) -> None:
 
 
 def check_meta(meta: dict[str, Any]) -> None:
-    unknown = set(meta) - model.META_FIELDS
-    if unknown:
-        raise InvalidBoard(f"the board's meta has unknown fields: {', '.join(sorted(unknown))}")
+    _fields("the board's meta", {k: v for k, v in meta.items() if k != "timer"}, model.META_FIELDS)
     if meta.get("phase", "collect") not in model.PHASES:
         raise InvalidBoard(f"phase must be one of {', '.join(model.PHASES)}")
     if not isinstance(meta.get("locked", False), bool):
@@ -97,17 +109,25 @@ def check_meta(meta: dict[str, Any]) -> None:
 
 def check_sections(sections: list[Any]) -> None:
     seen: set[str] = set()
-    for index, section in enumerate(sections):
-        if not isinstance(section, dict) or not isinstance(section.get("id"), str):
+    for index, entry in enumerate(sections):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             raise InvalidBoard(f"section {index} must be a map with an id")
+        what = f"section {entry['id'][:40]!r}"
+        section = _fields(what, {k: v for k, v in entry.items() if k != "prompts"}, model.SECTION_FIELDS)
         if section["id"] in seen:
-            raise InvalidBoard(f"section id {section['id']!r} is used twice")
+            raise InvalidBoard(f"{what} is used twice")
         seen.add(section["id"])
-        if not isinstance(section.get("title"), str):
-            raise InvalidBoard(f"section {section['id']!r} needs a title")
-        prompts = section.get("prompts", [])
-        if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
-            raise InvalidBoard(f"section {section['id']!r}: prompts must be a list of text")
+        if not (isinstance(section.get("title"), str) and len(section["title"]) <= model.TITLE_MAX_CHARS):
+            raise InvalidBoard(f"{what} needs a title of at most {model.TITLE_MAX_CHARS} characters")
+        for key in ("group", "description"):
+            _check_optional_text(what, section, key, model.DESCRIPTION_MAX_CHARS)
+        if not isinstance(section.get("private_until_reveal", False), bool):
+            raise InvalidBoard(f"{what}: private_until_reveal must be true or false")
+        prompts = entry.get("prompts", [])
+        if not isinstance(prompts, list) or not all(
+            isinstance(p, str) and len(p) <= model.DESCRIPTION_MAX_CHARS for p in prompts
+        ):
+            raise InvalidBoard(f"{what}: prompts must be a list of text")
 
 
 def check_votes(votes: dict[str, Any], touched: set[str], note_ids: set[str], voter: str | None, budget: int) -> None:
@@ -123,6 +143,9 @@ def check_votes(votes: dict[str, Any], touched: set[str], note_ids: set[str], vo
                 if not (_is_whole(count) and 0 <= count <= 99):
                     raise InvalidBoard("a vote count must be a whole number from 0 to 99")
         if voter is not None:
-            spent += int(ballot.get(voter, 0)) if _is_whole(ballot.get(voter, 0)) else 0
+            mine = ballot.get(voter, 0)
+            if not _is_whole(mine):
+                raise InvalidBoard("a vote count must be a whole number from 0 to 99")
+            spent += int(mine)
     if voter is not None and spent > budget:
         raise Forbidden(f"you have {budget} votes and tried to use {spent}")

@@ -32,15 +32,29 @@ NOTE_FIELDS: Final = frozenset(
         "scope",
         "created_ms",
         "from_room",
+        "from_note",
+        "carried_votes",
         "withdrawn",
     }
 )
 # what a participant may change on a note someone else wrote
 NOTE_FIELDS_ANYONE: Final = frozenset({"x", "y"})
+# where a plenary copy came from and the dots it had there: set by the server alone, when it copies
+NOTE_FIELDS_PROVENANCE: Final = frozenset({"from_room", "from_note", "carried_votes"})
 # what nobody may change once a note exists
-NOTE_FIELDS_FIXED: Final = frozenset({"author", "created_ms"})
+NOTE_FIELDS_FIXED: Final = frozenset({"author", "created_ms"}) | NOTE_FIELDS_PROVENANCE
 CLUSTER_FIELDS: Final = frozenset({"section", "label", "x", "y"})
+# a section's fields besides its prompts (a list of text), as the template gives them
+SECTION_FIELDS: Final = frozenset({"id", "title", "group", "description", "private_until_reveal"})
 
 CLUSTER_LABEL_MAX_CHARS: Final = 200
 NAME_MAX_CHARS: Final = 80
+TITLE_MAX_CHARS: Final = 200
+DESCRIPTION_MAX_CHARS: Final = 2000
 POSITION_LIMIT: Final = 1_000_000
+
+# ids of notes the server adds (revealed drafts, copies to the plenary); nobody else may add one
+SERVER_NOTE_PREFIX: Final = "s-"
+
+# roots whose entries are maps of plain fields (a note, a cluster, a ballot)
+ENTRY_ROOTS: Final = frozenset({NOTES, CLUSTERS, VOTES})

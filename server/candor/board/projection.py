@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycrdt import Array, Doc, Map
+from pycrdt import Array, Doc, Map, Text
+
+from candor.errors import InvalidBoard
 
 # The board's root types and the shared type each one is.
 BOARD_ROOTS: dict[str, type[Map[Any]] | type[Array[Any]]] = {
@@ -14,6 +16,25 @@ BOARD_ROOTS: dict[str, type[Map[Any]] | type[Array[Any]]] = {
     "clusters": Map,
     "votes": Map,
 }
+
+# A free-form document (--open-rooms) may nest shared types as deep as its size allows; its
+# projection stops here rather than recurse (pycrdt's own renderers recurse natively).
+MAX_PROJECTED_DEPTH = 32
+
+
+def to_plain(value: Any, depth: int = 0) -> Any:
+    """A shared type as plain JSON values, walked level by level; InvalidBoard past :data:`MAX_PROJECTED_DEPTH`."""
+    if isinstance(value, (Map, Array)):
+        if depth >= MAX_PROJECTED_DEPTH:
+            raise InvalidBoard(f"this document nests shared types more than {MAX_PROJECTED_DEPTH} deep")
+        if isinstance(value, Map):
+            return {key: to_plain(item, depth + 1) for key, item in value.items()}
+        return [to_plain(item, depth + 1) for item in value]
+    if isinstance(value, Text):
+        return str(value)
+    if hasattr(value, "observe_deep"):  # XML types: not part of a board's projection
+        return None
+    return value
 
 
 def board_to_json(doc: Doc[Any]) -> dict[str, Any]:
@@ -32,7 +53,7 @@ def board_to_json(doc: Doc[Any]) -> dict[str, Any]:
             board[name] = empty
             continue
         try:
-            board[name] = doc.get(name, type=kind).to_py() or empty
+            board[name] = to_plain(doc.get(name, type=kind)) or empty
         except (TypeError, ValueError):
             board[name] = empty
             invalid.append(name)

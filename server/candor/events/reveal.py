@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 from pycrdt import Doc, Map
@@ -20,14 +22,13 @@ from candor.board.projection import board_to_json
 from candor.board.transact import transact
 from candor.errors import CandorError
 from candor.history.rebuild import rebuild
-from candor.ids import Access, Role, RoomId
+from candor.ids import SERVER_ACCESS, RoomId
 from candor.log.base import EventLog
 from candor.rooms.registry import RoomRegistry
 
 logger = logging.getLogger("candor.reveal")
 
 DRAFTS_SEPARATOR = "~"
-SERVER_ACCESS = Access(Role.FACILITATOR, "server")
 
 
 def drafts_room(room: str, subject: str) -> str:
@@ -42,13 +43,23 @@ def split_drafts_room(name: str) -> tuple[str, str] | None:
     return (room, subject) if room and subject else None
 
 
-def _adding(notes: dict[str, Any]) -> bytes:
-    doc: Doc[Any] = Doc()
-    board_notes = doc.get(model.NOTES, type=Map)
-    with doc.transaction(origin="candor-reveal"):
-        for note_id, note in notes.items():
+def server_note_id() -> str:
+    """A note id only the server hands out (participants cannot add notes under it): nothing collides with it."""
+    return model.SERVER_NOTE_PREFIX + secrets.token_hex(8)
+
+
+def _publishing(drafts: list[dict[str, Any]]) -> Callable[[Doc[Any]], None]:
+    """Adds each draft to the board under a new id of the server's, whatever ids the board holds."""
+
+    def publish(doc: Doc[Any]) -> None:
+        board_notes = doc.get(model.NOTES, type=Map)
+        for note in drafts:
+            note_id = server_note_id()
+            while note_id in board_notes:
+                note_id = server_note_id()
             board_notes[note_id] = Map(note)
-    return doc.get_update()
+
+    return publish
 
 
 def _removing(state: bytes, note_ids: list[str]) -> bytes:
@@ -99,13 +110,18 @@ class Revealer:
             state = await self._state(drafts)
             scratch: Doc[Any] = Doc()
             scratch.apply_update(state)
-            notes = board_to_json(scratch)[model.NOTES]
+            # A withdrawn draft stays where it is, unpublished (a purge can then remove its words).
+            notes = {
+                note_id: note
+                for note_id, note in board_to_json(scratch)[model.NOTES].items()
+                if isinstance(note, dict) and note.get("withdrawn") is not True
+            }
             if not notes:
                 continue
             try:
-                await self.registry.submit(room, _adding(notes), SERVER_ACCESS)
+                await self.registry.submit(room, _publishing(list(notes.values())), SERVER_ACCESS)
             except CandorError as exc:
-                logger.warning("room %s: drafts of %s not revealed: %s", room, drafts, exc.message)
+                logger.error("room %s: drafts of %s not revealed, kept: %s", room, drafts, exc.message)
                 continue
             await self.registry.submit(drafts, _removing(state, list(notes)), SERVER_ACCESS)
             moved += len(notes)

@@ -14,7 +14,7 @@ from candor.events.reveal import split_drafts_room
 from candor.events.store import EventRecord, EventStore, RoomRecord
 from candor.events.tokens import DEFAULT_LIFETIME_S, Claims, TokenSigner
 from candor.ids import OPEN_ACCESS, Access, PeerId, Role, RoomId, Seq
-from candor.log.base import Entry, EventLog
+from candor.log.base import Entry, PurgeableLog
 
 # Join codes are read aloud and typed on phones: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -31,6 +31,12 @@ class RoomAccess:
     gated: bool
 
 
+async def is_board_room(store: EventStore, room_id: str) -> bool:
+    """Whether ``room_id`` is a board of an event (or a participant's drafts of one), not a free-form room."""
+    drafts = split_drafts_room(room_id)
+    return await store.room(drafts[0] if drafts is not None else room_id) is not None
+
+
 def new_join_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -40,7 +46,7 @@ def _now_ms() -> int:
 
 
 class EventService:
-    def __init__(self, store: EventStore, log: EventLog, signer: TokenSigner, open_rooms: bool) -> None:
+    def __init__(self, store: EventStore, log: PurgeableLog, signer: TokenSigner, open_rooms: bool) -> None:
         self.store = store
         self.log = log
         self.signer = signer

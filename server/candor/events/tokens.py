@@ -96,6 +96,8 @@ class TokenSigner:
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise Unauthorized("the token is malformed") from exc
+        if claims.role is Role.SERVER:
+            raise Unauthorized("the token is malformed")
         if claims.expires_at < (now if now is not None else time.time()):
             raise Unauthorized("the token has expired; ask the facilitator for a new link")
         return claims

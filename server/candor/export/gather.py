@@ -12,7 +12,7 @@ from candor.export.ideas import practical_ideas
 from candor.export.model import Audience, Export, ExportRoom, RoomInfo, clean_text, export_room
 from candor.history.rebuild import PointInTime, parse_point, rebuild, resolve_seq
 from candor.ids import RoomId
-from candor.log.base import EventLog
+from candor.log.base import PurgeableLog
 
 # Hears (room, records replayed, records to replay) while a room is rebuilt.
 RoomProgress = Callable[[RoomInfo, int, int], None]
@@ -30,7 +30,7 @@ class EventInfo:
 
 
 async def room_at(
-    log: EventLog,
+    log: PurgeableLog,
     info: RoomInfo,
     point: PointInTime | None,
     audience: Audience,
@@ -61,7 +61,7 @@ async def room_at(
 
 
 async def gather_room(
-    log: EventLog,
+    log: PurgeableLog,
     info: RoomInfo,
     audience: Audience,
     at: str | None = None,
@@ -91,7 +91,7 @@ async def gather_room(
 
 
 async def gather_event(
-    log: EventLog,
+    log: PurgeableLog,
     event: EventInfo,
     rooms: list[RoomInfo],
     audience: Audience = "event",

@@ -10,6 +10,7 @@ from typing import Any
 
 from pycrdt import Doc
 
+from candor.board.safe import EntryIndex, apply_stored
 from candor.errors import BadRequest
 from candor.ids import RoomId, Seq
 from candor.log.base import EventLog
@@ -71,21 +72,26 @@ async def resolve_seq(log: EventLog, room: RoomId, point: PointInTime | None) ->
     return await log.seq_at_time(room, point.time_ms)
 
 
-async def rebuild(log: EventLog, room: RoomId, seq: Seq, progress: Progress | None = None) -> Rebuilt:
+async def rebuild(
+    log: EventLog, room: RoomId, seq: Seq, progress: Progress | None = None, *, board: bool = True
+) -> Rebuilt:
     """The document after records ``1..seq``, starting from the nearest snapshot.
 
     ``progress``, when given, hears how far the replay has got every
-    :data:`PROGRESS_EVERY` records and once at the end.
+    :data:`PROGRESS_EVERY` records and once at the end. A ``board`` keeps its
+    shape: a stored update outside it is left out (see :func:`apply_stored`),
+    as is one outside any Yjs document's bounds in a free-form room.
     """
     doc: Doc[Any] = Doc()
+    index = EntryIndex() if board else None
     snapshot = await log.latest_snapshot(room, at_or_before=seq)
     start = Seq(0)
     if snapshot is not None:
-        doc.apply_update(snapshot.state)
+        apply_stored(doc, snapshot.state, index, where=f"(room {room} snapshot {snapshot.seq})")
         start = snapshot.seq
     records = await log.read(room, after=start, upto=seq)
     for done, record in enumerate(records, 1):
-        doc.apply_update(record.update)
+        apply_stored(doc, record.update, index, where=f"(room {room}, seq {record.seq})")
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, len(records))
     if progress is not None:

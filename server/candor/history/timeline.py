@@ -23,6 +23,7 @@ from typing import Any, NotRequired, TypedDict
 from pycrdt import Array, Doc, Map, MapEvent
 
 from candor.board import model
+from candor.board.safe import EntryIndex, apply_stored
 from candor.history.rebuild import format_moment
 from candor.ids import RoomId, Seq
 from candor.log.base import EventLog, LogRecord
@@ -253,13 +254,14 @@ async def timeline(log: EventLog, room: RoomId, after: Seq, limit: int = DEFAULT
     clean place to continue from.
     """
     doc: Doc[Any] = Doc()
+    index = EntryIndex()
     snapshot = await log.latest_snapshot(room, at_or_before=after)
     start = Seq(0)
     if snapshot is not None:
-        doc.apply_update(snapshot.state)
+        apply_stored(doc, snapshot.state, index, where=f"(room {room} snapshot {snapshot.seq})")
         start = snapshot.seq
     for record in await log.read(room, after=start, upto=after):
-        doc.apply_update(record.update)
+        apply_stored(doc, record.update, index, where=f"(room {room}, seq {record.seq})")
     observer = _Observer(doc)
     deriver = _Deriver(_notes_of(doc))
     events: list[TimelineEvent] = []
@@ -270,7 +272,7 @@ async def timeline(log: EventLog, room: RoomId, after: Seq, limit: int = DEFAULT
             return TimelinePage(events, None)
         for record in batch:
             meta_before = _meta_of(doc)
-            doc.apply_update(record.update)
+            apply_stored(doc, record.update, index, where=f"(room {room}, seq {record.seq})")
             derived = deriver.derive(record, observer.take(), meta_before)
             if events and len(events) + len(derived) > limit:
                 return TimelinePage(events, cursor)

@@ -26,10 +26,10 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "rooms_loaded": len(registry.rooms), "room_loads": registry.loads})
 
 
-async def board_at(log: EventLog, room: RoomId, at: str | None) -> dict[str, object]:
-    """The board JSON of ``room`` after the record ``at`` names (now when None)."""
+async def board_at(log: EventLog, room: RoomId, at: str | None, *, board: bool = True) -> dict[str, object]:
+    """The board JSON of ``room`` after the record ``at`` names (now when None); ``board``: an event's room."""
     seq = await resolve_seq(log, room, parse_point(at) if at else None)
-    rebuilt = await rebuild(log, room, seq)
+    rebuilt = await rebuild(log, room, seq, board=board)
     return {
         "room": room,
         "seq": rebuilt.seq,
@@ -43,9 +43,9 @@ async def get_board(request: Request) -> JSONResponse:
     if not is_valid_room_id(name):
         raise BadRoomName(f"{name!r} is not a valid room name")
     # Event rooms need a token of their event; free-form rooms (--open-rooms) do not.
-    await request.app.state.events.authorize_room(name, token_of(request))
+    grant = await request.app.state.events.authorize_room(name, token_of(request))
     log: EventLog = request.app.state.log
     room = RoomId(name)
     if await log.head(room) == 0:
         raise RoomNotFound(f"room {name!r} has no recorded changes")
-    return JSONResponse(await board_at(log, room, request.query_params.get("at")))
+    return JSONResponse(await board_at(log, room, request.query_params.get("at"), board=grant.gated))

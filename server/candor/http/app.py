@@ -30,7 +30,7 @@ from candor.http.api import error_response, get_board, healthz
 from candor.http.body_limit import BodyLimit
 from candor.http.direct import KeepServerSend
 from candor.http.ws import ConnectionCounter, websocket_endpoint
-from candor.log.base import EventLog
+from candor.log.base import PurgeableLog
 from candor.log.redis import RedisLog
 from candor.log.sqlite import SqliteLog
 from candor.logs import configure as configure_logging
@@ -75,7 +75,7 @@ async def openapi(request: Request) -> Response:
     return FileResponse(schema_path("openapi.json"), media_type="application/json")
 
 
-async def open_storage(settings: Settings) -> tuple[EventLog, EventStore, Broker, bytes]:
+async def open_storage(settings: Settings) -> tuple[PurgeableLog, EventStore, Broker, bytes]:
     """Log, event store, broker and token secret: SQLite in the data directory, or all shared in Redis."""
     if settings.redis_url is None:
         secret = load_or_create_secret(settings.data_dir)
@@ -149,6 +149,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/events/{event_id}/rooms", events_api.add_room, methods=["POST"]),
         Route("/api/events/{event_id}/rooms/{room_id}", events_api.rename_room, methods=["PATCH"]),
         Route("/api/events/{event_id}/broadcast", events_api.broadcast, methods=["POST"]),
+        Route("/api/events/{event_id}/plenary", events_api.plenary, methods=["POST"]),
         Route("/api/events/{event_id}/revoke", events_api.revoke, methods=["POST"]),
         Route("/api/join/{code}", events_api.find_by_code),
         Route("/api/events/{event_id}/export", export_api.export_event),

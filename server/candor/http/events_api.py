@@ -13,6 +13,7 @@ from candor.board.edits import set_meta
 from candor.board.projection import board_to_json
 from candor.board.templates import builtin_templates, template_to_json
 from candor.errors import BadRequest, EventNotFound, Forbidden, RoomNotFound, Unauthorized
+from candor.events.plenary import to_plenary
 from candor.events.purge import purge_withdrawn
 from candor.events.service import EventService
 from candor.events.store import EventRecord, RoomRecord
@@ -239,6 +240,37 @@ async def purge(request: Request) -> JSONResponse:
     await require(request, room.event_id, Role.FACILITATOR)
     result = await purge_withdrawn(service.log, request.app.state.registry, RoomId(room.id))
     return JSONResponse({"room": result.room, "purged": result.notes, "rewritten": result.rewritten})
+
+
+async def plenary(request: Request) -> JSONResponse:
+    """Copy (or move) notes of breakout rooms to the event's plenary, made by the server (facilitator).
+
+    Body: ``{"notes": [{"room", "note"}], "move": false}``.
+    """
+    event_id = request.path_params["event_id"]
+    await require(request, event_id, Role.FACILITATOR)
+    body = await json_body(request)
+    rooms = {room.id: room for room in await service_of(request).store.rooms(event_id)}
+    target = next((room.id for room in rooms.values() if room.kind == "plenary"), None)
+    if target is None:
+        raise BadRequest("this event has no plenary")
+    wanted = body.get("notes")
+    if not isinstance(wanted, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("room"), str) and isinstance(item.get("note"), str)
+        for item in wanted
+    ):
+        raise BadRequest('notes must be a list of {"room", "note"}')
+    for item in wanted:
+        if item["room"] not in rooms:
+            raise RoomNotFound(f"event {event_id!r} has no room {item['room'][:128]!r}")
+    move = body.get("move", False)
+    if not isinstance(move, bool):
+        raise BadRequest("move must be true or false")
+    sources = [(RoomId(item["room"]), item["note"]) for item in wanted]
+    copied = await to_plenary(service_of(request).log, request.app.state.registry, RoomId(target), sources, move=move)
+    return JSONResponse(
+        {"plenary": target, "copied": [{"room": c.room, "note": c.note, "copy": c.copy} for c in copied]}
+    )
 
 
 async def broadcast(request: Request) -> JSONResponse:

@@ -22,7 +22,7 @@ from candor.export.model import Audience, Export, RoomInfo, parse_audience
 from candor.history.timeline import DEFAULT_LIMIT, MAX_LIMIT, timeline
 from candor.http.events_api import require, service_of
 from candor.ids import Role, RoomId, Seq, is_valid_room_id
-from candor.log.base import EventLog
+from candor.log.base import PurgeableLog
 
 ROOM_AUDIENCES: tuple[Audience, ...] = ("room", "public")
 
@@ -68,7 +68,7 @@ async def export_room(request: Request) -> Response:
     fmt = format_named(request.query_params.get("format"))
     audience = parse_audience(request.query_params.get("audience"), ROOM_AUDIENCES)
     info, event, labels = await _room_of(request)
-    log: EventLog = request.app.state.log
+    log: PurgeableLog = request.app.state.log
     at = request.query_params.get("at") or None
     export = await gather_room(log, info, audience, at, event=event, room_labels=labels)
     return await _file(export, fmt)
@@ -81,7 +81,7 @@ async def export_event(request: Request) -> Response:
     event_id = request.path_params["event_id"]
     event = await require(request, event_id, Role.FACILITATOR)
     rooms = [RoomInfo(r.id, r.label, r.kind) for r in await service_of(request).store.rooms(event_id)]
-    log: EventLog = request.app.state.log
+    log: PurgeableLog = request.app.state.log
     at = request.query_params.get("at") or None
     export = await gather_event(log, event_info(event), rooms, audience, at)
     return await _file(export, fmt)
@@ -101,7 +101,7 @@ async def room_history(request: Request) -> JSONResponse:
     after = _whole(request, "after", 0, 0, 2**62)
     limit = _whole(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     info, _, _ = await _room_of(request)
-    log: EventLog = request.app.state.log
+    log: PurgeableLog = request.app.state.log
     room = RoomId(info.id)
     if await log.head(room) == 0:
         raise RoomNotFound(f"room {info.id!r} has no recorded changes")

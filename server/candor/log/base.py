@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -54,6 +54,10 @@ class SnapshotRecord:
     state: bytes
 
 
+# A function from one stored Yjs update to what it must become (itself when it holds nothing to remove).
+UpdateRewrite = Callable[[bytes], bytes]
+
+
 class EventLog(Protocol):
     """Append-only, per-room ordered storage of updates plus snapshots.
 
@@ -95,14 +99,25 @@ class EventLog(Protocol):
         """The snapshot with the highest ``seq`` not above ``at_or_before``."""
         ...
 
-    async def redact(self, rooms: Sequence[RoomId], replacements: Mapping[bytes, bytes]) -> int:
-        """Replace every occurrence of each key of ``replacements`` by its value, in place.
+    async def rooms(self) -> list[RoomId]:
+        """Every room that has at least one record, sorted by name."""
+        ...
 
-        Applies to the records and snapshots of ``rooms``. Each value must be as
-        long as its key, so every Yjs update and msgpack frame stays well-formed.
-        When it returns, no copy of a replaced byte string is left in the
-        backend's files (journals included). Returns the number of records and
-        snapshots rewritten.
+    async def close(self) -> None:
+        """Finish pending writes and release the storage."""
+        ...
+
+
+class Redactor(Protocol):
+    """Rewrites stored updates in place, so that what a purge removes is nowhere in storage any more."""
+
+    async def redact(self, rooms: Sequence[RoomId], rewrite: UpdateRewrite) -> int:
+        """Replace each record's update and each snapshot's state of ``rooms`` by ``rewrite`` of it.
+
+        ``rewrite`` must keep every update well-formed and every item where it
+        was (same ids and lengths), so later records still apply. When it
+        returns, no copy of a replaced update is left in the backend's files
+        (journals included). Returns the number of records and snapshots rewritten.
         """
         ...
 
@@ -114,10 +129,6 @@ class EventLog(Protocol):
         """Note id -> time (ms) of its purge, for every purged note of ``room``."""
         ...
 
-    async def rooms(self) -> list[RoomId]:
-        """Every room that has at least one record, sorted by name."""
-        ...
 
-    async def close(self) -> None:
-        """Finish pending writes and release the storage."""
-        ...
+class PurgeableLog(EventLog, Redactor, Protocol):
+    """An event log that can also be redacted (every backend is)."""

@@ -32,7 +32,7 @@ import contextlib
 import logging
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -42,7 +42,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from candor.errors import LogConflict, LogUnavailable
 from candor.ids import RoomId, Seq
-from candor.log.base import Entry, LogRecord, SnapshotRecord, numbered
+from candor.log.base import Entry, LogRecord, SnapshotRecord, UpdateRewrite, numbered
 from candor.log.codec import (
     decode_chunk,
     decode_record,
@@ -140,12 +140,6 @@ def as_bytes(value: object) -> bytes:
     if isinstance(value, bytes):
         return value
     raise LogUnavailable(f"Redis answered {type(value).__name__} where bytes were expected")
-
-
-def _scrub(blob: bytes, wanted: Sequence[tuple[bytes, bytes]]) -> bytes:
-    for old, new in wanted:
-        blob = blob.replace(old, new)
-    return blob
 
 
 class RedisLog:
@@ -341,32 +335,28 @@ class RedisLog:
 
     # -- purging -------------------------------------------------------------
 
-    async def redact(self, rooms: Sequence[RoomId], replacements: Mapping[bytes, bytes]) -> int:
+    async def redact(self, rooms: Sequence[RoomId], rewrite: UpdateRewrite) -> int:
         """Archive every record (streams cannot be edited), rewrite archive and snapshots, then rewrite the AOF."""
-        wanted = [(old, new) for old, new in replacements.items() if old]
-        if any(len(old) != len(new) for old, new in wanted):
-            raise ValueError("a redaction must keep the length of what it replaces")
-        if not wanted or not rooms:
+        if not rooms:
             return 0
         changed = 0
         with self._translated("purging"):
             for room in rooms:
-                changed += await self._redact_room(room, wanted)
+                changed += await self._redact_room(room, rewrite)
             await self._rewrite_persistence()
         return changed
 
-    async def _redact_room(self, room: RoomId, wanted: list[tuple[bytes, bytes]]) -> int:
+    async def _redact_room(self, room: RoomId, rewrite: UpdateRewrite) -> int:
         changed = 0
         for _ in range(MAX_SWAP_ATTEMPTS):
             head = int(await self._redis.get(room_key(room, "head")) or 0)
             await self.compact(room, Seq(head), whole_chunks=False)
             await self._rebuild_stream([room_key(room, "log")], [])
-            changed += await self._rewrite_hash(room_key(room, "archive"), lambda chunk: _scrub_chunk(chunk, wanted))
-            # Another process may have appended meanwhile: archive and scrub that too.
-            later = await self._stream_records(room, head + 1, 2**62)
-            if not any(old in blob for blob in later.values() for old, _ in wanted):
+            changed += await self._rewrite_hash(room_key(room, "archive"), lambda chunk: _rewrite_chunk(chunk, rewrite))
+            # Another process may have appended meanwhile: archive and rewrite that too.
+            if int(await self._redis.get(room_key(room, "head")) or 0) == head:
                 break
-        changed += await self._rewrite_hash(room_key(room, "snap"), lambda data: _scrub_snapshot(data, wanted))
+        changed += await self._rewrite_hash(room_key(room, "snap"), lambda data: _rewrite_snapshot(data, rewrite))
         return changed
 
     async def _rewrite_hash(self, key: str, rewrite: Callable[[bytes], tuple[bytes, int]]) -> int:
@@ -454,16 +444,21 @@ class RedisLog:
         await self._redis.aclose()
 
 
-def _scrub_chunk(chunk: bytes, wanted: list[tuple[bytes, bytes]]) -> tuple[bytes, int]:
-    records = decode_chunk(chunk)
-    scrubbed = [_scrub(blob, wanted) for blob in records]
-    changed = sum(1 for old, new in zip(records, scrubbed, strict=True) if old != new)
-    return encode_chunk(scrubbed), changed
+def _rewrite_chunk(chunk: bytes, rewrite: UpdateRewrite) -> tuple[bytes, int]:
+    blobs = decode_chunk(chunk)
+    changed = 0
+    for position, blob in enumerate(blobs):
+        record = decode_record(blob)
+        update = rewrite(record.update)
+        if update != record.update:
+            blobs[position] = encode_record(LogRecord(record.room, record.seq, record.time_ms, record.origin, update))
+            changed += 1
+    return encode_chunk(blobs), changed
 
 
-def _scrub_snapshot(data: bytes, wanted: list[tuple[bytes, bytes]]) -> tuple[bytes, int]:
+def _rewrite_snapshot(data: bytes, rewrite: UpdateRewrite) -> tuple[bytes, int]:
     snapshot = decode_snapshot(data)
-    state = _scrub(snapshot.state, wanted)
+    state = rewrite(snapshot.state)
     if state == snapshot.state:
         return data, 0
     return encode_snapshot(SnapshotRecord(snapshot.room, snapshot.seq, snapshot.time_ms, state)), 1

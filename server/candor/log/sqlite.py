@@ -26,7 +26,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future as ThreadFuture
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from candor.errors import CandorError, LogConflict, LogUnavailable
 from candor.ids import RoomId, Seq
-from candor.log.base import Entry, LogRecord, SnapshotRecord, numbered
+from candor.log.base import Entry, LogRecord, SnapshotRecord, UpdateRewrite, numbered
 from candor.log.codec import decode_record, encode_record
 
 T = TypeVar("T")
@@ -392,11 +392,8 @@ class SqliteLog:
 
         return await self._read(q)
 
-    async def redact(self, rooms: Sequence[RoomId], replacements: Mapping[bytes, bytes]) -> int:
-        wanted = [(old, new) for old, new in replacements.items() if old]
-        if any(len(old) != len(new) for old, new in wanted):
-            raise ValueError("a redaction must keep the length of what it replaces")
-        if not wanted or not rooms:
+    async def redact(self, rooms: Sequence[RoomId], rewrite: UpdateRewrite) -> int:
+        if not rooms:
             return 0
         marks = ",".join("?" * len(rooms))
 
@@ -404,19 +401,22 @@ class SqliteLog:
             # Freed and overwritten pages are zeroed, not left behind in the file.
             conn.execute("PRAGMA secure_delete = ON")
             changed = 0
-            for table, column in (("log", "record"), ("snapshots", "state")):
-                rows = conn.execute(
-                    f"SELECT room, seq, {column} FROM {table} WHERE room IN ({marks})", tuple(rooms)
-                ).fetchall()
-                for room, seq, blob in rows:
-                    scrubbed = blob
-                    for old, new in wanted:
-                        scrubbed = scrubbed.replace(old, new)
-                    if scrubbed != blob:
-                        conn.execute(
-                            f"UPDATE {table} SET {column} = ? WHERE room = ? AND seq = ?", (scrubbed, room, seq)
-                        )
-                        changed += 1
+            rows = conn.execute(f"SELECT record FROM log WHERE room IN ({marks})", tuple(rooms)).fetchall()
+            for (blob,) in rows:
+                record = decode_record(blob)
+                update = rewrite(record.update)
+                if update != record.update:
+                    scrubbed = encode_record(LogRecord(record.room, record.seq, record.time_ms, record.origin, update))
+                    conn.execute(
+                        "UPDATE log SET record = ? WHERE room = ? AND seq = ?", (scrubbed, record.room, record.seq)
+                    )
+                    changed += 1
+            snapshots = conn.execute(f"SELECT room, seq, state FROM snapshots WHERE room IN ({marks})", tuple(rooms))
+            for room, seq, state in snapshots.fetchall():
+                scrubbed = rewrite(state)
+                if scrubbed != state:
+                    conn.execute("UPDATE snapshots SET state = ? WHERE room = ? AND seq = ?", (scrubbed, room, seq))
+                    changed += 1
             return changed
 
         changed: int = await self._write(job)

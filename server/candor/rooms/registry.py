@@ -17,6 +17,7 @@ from typing import Any
 from pycrdt import Doc
 
 from candor.board.gate import BoardGate, LoggedState
+from candor.board.safe import EntryIndex, apply_stored
 from candor.broker.base import Broker
 from candor.broker.local import LocalBroker
 from candor.errors import CandorError, InvalidUpdate, LogUnavailable, RoomClosing
@@ -145,22 +146,26 @@ class RoomRegistry:
             raise
         try:
             doc: Doc[Any] = Doc()
+            index = EntryIndex() if gated else None
             snapshot = await self.log.latest_snapshot(room_id)
             start = Seq(0)
             size = 0
+            refused = 0
             if snapshot is not None:
-                doc.apply_update(snapshot.state)
+                refused += not apply_stored(doc, snapshot.state, index, where=f"(room {room_id} snapshot)")
                 start = snapshot.seq
                 size = len(snapshot.state)
             records = await self.log.read(room_id, after=start)
             for record in records:
-                doc.apply_update(record.update)
+                refused += not apply_stored(doc, record.update, index, where=f"(room {room_id}, seq {record.seq})")
                 size += len(record.update)
+            if refused:
+                self.metrics.refused_records.inc(refused)
             head = records[-1].seq if records else start
             gate = None
-            if gated:
+            if index is not None:
                 logged = LoggedState(snapshot.state if snapshot else b"", [r.update for r in records])
-                gate = BoardGate(logged, self.settings.max_board_bytes, doc)
+                gate = BoardGate(logged, self.settings.max_board_bytes, (doc, index))
             room = Room(
                 room_id,
                 doc,

@@ -24,6 +24,7 @@ from typing import Any
 from pycrdt import Awareness, Doc
 
 from candor.board.gate import BoardGate
+from candor.board.safe import apply_stored
 from candor.board.transact import EMPTY_UPDATE, transact
 from candor.errors import (
     CandorError,
@@ -50,6 +51,7 @@ from candor.protocol import (
     encode_sync_step2,
     encode_update,
 )
+from candor.protocol.update import OPEN_BOUNDS, read_update
 from candor.rooms.peer import Peer, PeerState
 
 logger = logging.getLogger("candor.room")
@@ -451,13 +453,16 @@ class Room:
         """
         if update == EMPTY_UPDATE:
             return None
+        if self.state_bytes + len(update) > self._settings.max_board_bytes:
+            # The running sum counts every update ever applied, moves and deletions too;
+            # near the limit, measure what the board really takes before refusing.
+            self.state_bytes = len(self.doc.get_update())
         if self._gate is not None:
-            if self.state_bytes + len(update) > self._gate.max_board_bytes:
-                # The running sum counts every update ever applied, moves and deletions too;
-                # near the limit, measure what the board really takes before refusing.
-                self.state_bytes = len(self.doc.get_update())
             self._gate.admit(access, update, self.state_bytes)  # applies it to self.doc
         else:
+            if self.state_bytes + len(update) > self._settings.max_board_bytes:
+                raise InvalidBoard(f"the document would grow past its {self._settings.max_board_bytes}-byte limit")
+            read_update(update, OPEN_BOUNDS)  # before pycrdt decodes a byte of it
             try:
                 self.doc.apply_update(update)
             except ValueError as exc:
@@ -557,19 +562,10 @@ class Room:
         self.last_activity = time.time()
 
     def _apply_logged(self, record: LogRecord) -> None:
-        try:
-            if self._gate is not None:
-                self._gate.apply_trusted(record.update)  # applies it to self.doc
-            else:
-                self.doc.apply_update(record.update)
-        except ValueError:
-            logger.error(
-                "room %s: logged record %d cannot be decoded; skipped",
-                self.id,
-                record.seq,
-                extra={"room": self.id, "seq": record.seq},
-            )
-            return
+        if self._gate is not None:
+            self._gate.apply_trusted(record.update, f"(room {self.id}, seq {record.seq})")  # applies it to self.doc
+        else:
+            apply_stored(self.doc, record.update, None, where=f"(room {self.id}, seq {record.seq})")
         self.state_bytes += len(record.update)
 
     async def _maybe_snapshot(self) -> None:
