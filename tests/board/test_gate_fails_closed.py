@@ -179,6 +179,7 @@ def test_a_ballot_holds_only_the_voters_own_dots_within_the_budget(room: Room) -
     ada.write(votes({"u-ada": 2}))
     refused(room, Forbidden, lambda: bo.write(lambda doc: doc.get("votes", type=Map)["n1"].__setitem__("u-ada", 0)))
     bo.write(lambda doc: doc.get("votes", type=Map)["n1"].__setitem__("u-bo", 1))
+    refused(room, Forbidden, lambda: host.write(lambda doc: doc.get("votes", type=Map)["n1"].__setitem__("u-bo", 5)))
     host.write(lambda doc: doc.get("votes", type=Map)["n1"].pop("u-ada"))  # clearing is the facilitator's
     assert room.board()["votes"]["n1"] == {"u-bo": 1}
 

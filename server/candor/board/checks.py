@@ -93,11 +93,14 @@ def check_meta(meta: dict[str, Any]) -> None:
         raise InvalidBoard(f"phase must be one of {', '.join(model.PHASES)}")
     if not isinstance(meta.get("locked", False), bool):
         raise InvalidBoard("locked must be true or false")
-    for key in ("title", "template", "event", "kind"):
-        _check_optional_text("meta", meta, key, 200)
+    for key in ("title", "template", "event"):
+        if key in meta and not (isinstance(meta[key], str) and len(meta[key]) <= model.TITLE_MAX_CHARS):
+            raise InvalidBoard(f"meta {key} must be text of at most {model.TITLE_MAX_CHARS} characters")
+    if meta.get("kind", "breakout") not in model.ROOM_KINDS:
+        raise InvalidBoard(f"meta kind must be one of {', '.join(model.ROOM_KINDS)}")
     for key, top in (("votes_per_person", 99), ("note_max_chars", 5000)):
-        value = meta.get(key)
-        if value is not None and not (_is_whole(value) and 0 <= value <= top):
+        value = meta.get(key, 0)
+        if not (_is_whole(value) and 0 <= value <= top):
             raise InvalidBoard(f"{key} must be a whole number from 0 to {top}")
     timer = meta.get("timer")
     if timer is not None:

@@ -12,6 +12,7 @@ VOTES: Final = "votes"
 ROOTS: Final = frozenset({META, SECTIONS, NOTES, CLUSTERS, VOTES})
 
 PHASES: Final = ("collect", "reveal", "cluster", "vote", "done")
+ROOM_KINDS: Final = ("breakout", "plenary")
 SCOPES: Final = ("room", "event", "public")
 COLOURS: Final = ("yellow", "pink", "blue", "green", "orange", "purple")
 

@@ -65,10 +65,17 @@ def _check_authorship(board: BoardView, access: Access, change: ChangeView) -> N
     note with its author's authorship).
     """
     if not change.path:
-        if access.role is Role.SERVER:
-            return
         for note_id, key in change.keys.items():
-            if key.action != "delete":
+            if key.action == "delete":
+                continue
+            if key.action == "update" and access.role is Role.SERVER:
+                raise Forbidden(f"the server adds notes under new ids, it never replaces one (note {note_id})")
+            # A note put in place of another keeps its author, whoever puts it there.
+            if key.action == "update" and (
+                not isinstance(key.new, dict) or key.new.get("author") != board.author_of(note_id)
+            ):
+                raise Forbidden(f"a note put in place of another keeps its author (note {note_id})")
+            if access.role is not Role.SERVER:
                 _check_written_as_self(access, note_id, key.new)
         return
     changed = set(change.keys)
