@@ -78,7 +78,7 @@ class TokenSigner:
     def verify(self, token: str, now: float | None = None) -> Claims:
         """The token's claims; Unauthorized when it is malformed, forged or expired."""
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        if not token.isascii() or len(parts) != 3 or parts[0] != TOKEN_PREFIX:
             raise Unauthorized("the token is not a Candor token")
         _, payload, mac = parts
         if not hmac.compare_digest(mac, self._mac(payload)):
