@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from boards import BoardClient, Event, board_client, call, create_event
-from candor.errors import WS_4404_ROOM_NOT_FOUND
+from candor.errors import WS_4404_ROOM_NOT_FOUND, Unauthorized
+from candor.events.service import EventService
+from candor.events.store import RoomRecord, SqliteEventStore
+from candor.events.tokens import TokenSigner
+from candor.ids import Role
+from candor.log.sqlite import SqliteLog
 
 # What the groups wrote, in the seed's words: each must be in storage before, and nowhere after.
 PROBLEM = (
@@ -154,3 +159,23 @@ async def test_an_erased_events_rooms_do_not_come_back_as_open_rooms(make_server
     event = create_event(server, template="blank", rooms=1)
     assert erase(event).status == 200
     assert await close_code(server.ws_url(event.breakouts[0])) == WS_4404_ROOM_NOT_FOUND
+
+
+async def test_a_token_of_an_erased_event_opens_no_later_event_given_the_same_id(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "events.sqlite3")
+    log = SqliteLog(tmp_path / "candor.sqlite3")
+    service = EventService(store, log, TokenSigner(b"k" * 32), open_rooms=False)
+    try:
+        event, _ = await service.create_event("Erased", "blank", 1)
+        old = service.issue(event, Role.FACILITATOR, "facilitator")
+        assert (await service.authenticate(old, event.id)).role is Role.FACILITATOR
+        assert await store.erase_event(event.id)
+        # Event ids are random: a later event may, however rarely, be given the same one.
+        reborn = replace(event, created_ms=event.created_ms + 1, title="Someone else's")
+        await store.create(reborn, [RoomRecord(f"{event.id}-plenary", event.id, "plenary", "Plenary", 0)])
+        with pytest.raises(Unauthorized, match="erased"):
+            await service.authenticate(old, event.id)
+        assert (await service.authenticate(service.issue(reborn, Role.FACILITATOR, "f"), event.id)).event == event.id
+    finally:
+        await log.close()
+        await store.close()

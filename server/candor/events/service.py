@@ -109,7 +109,8 @@ class EventService:
     # -- tokens --------------------------------------------------------------
 
     def issue(self, event: EventRecord, role: Role, subject: str, name: str | None = None) -> str:
-        claims = Claims(event.id, role, subject, int(time.time()) + DEFAULT_LIFETIME_S, name, None, event.epoch)
+        expires_at = int(time.time()) + DEFAULT_LIFETIME_S
+        claims = Claims(event.id, role, subject, expires_at, name, None, event.epoch, event.created_ms)
         return self.signer.issue(claims)
 
     @staticmethod
@@ -151,6 +152,8 @@ class EventService:
         if claims.event != event_id:
             raise Forbidden("this token belongs to another event")
         event = await self.require_event(event_id)
+        if claims.made_ms is not None and claims.made_ms != event.created_ms:
+            raise Unauthorized("this link belongs to an event that was erased")
         if claims.role is not Role.FACILITATOR and claims.epoch != event.epoch:
             raise Unauthorized("this link was revoked by the facilitator; ask for a new one")
         return claims
