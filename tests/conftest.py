@@ -101,9 +101,17 @@ class ServerProcess:
 def _server_factory(base: Path) -> Iterator[Any]:
     started: list[ServerProcess] = []
 
-    def make(*args: str, data_dir: Path | None = None, open_rooms: bool = True) -> ServerProcess:
-        """A server; ``open_rooms`` (on by default) lets tests use any room name without an event."""
+    def make(
+        *args: str, data_dir: Path | None = None, open_rooms: bool = True, creation_limit: bool = False
+    ) -> ServerProcess:
+        """A server; ``open_rooms`` (on by default) lets tests use any room name without an event.
+
+        Tests create far more events from one address than a person would: the
+        limit on creating events is off unless ``creation_limit`` is asked for.
+        """
         extra = [*args, "--open-rooms"] if open_rooms else list(args)
+        if not creation_limit:
+            extra += ["--max-events-per-hour", "0"]
         server = ServerProcess(data_dir or base / "data", extra, log_dir=base)
         server.start()
         started.append(server)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import os
+import secrets
 import sys
 import threading
 import time
@@ -52,7 +54,29 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         ),
         redis_url=args.redis_url,
         durability=args.durability,
+        create_token=args.create_token or None,
+        max_events_per_hour=args.max_events_per_hour,
+        join_failures_per_minute=args.join_failures_per_minute,
+        join_ban_s=args.join_ban_s,
+        retain_days=args.retain_days,
     )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host`` (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: reachable from wherever it resolves
+
+
+def _positive_days(text: str) -> float:
+    days = float(text)
+    if not 0 < days < 100_000:
+        raise argparse.ArgumentTypeError("must be a number of days above 0")
+    return days
 
 
 def _shown(redis_url: str) -> str:
@@ -80,6 +104,10 @@ def serve(args: argparse.Namespace) -> int:
     if args.workers < 1 or (args.workers > 1 and not args.redis_url):
         print("candor serve: --workers N needs N >= 1, and --redis-url when N > 1", file=sys.stderr)
         return 2
+    if args.create_token is None and not is_loopback(args.host):
+        # Reachable from other machines: nobody creates events without a token, unless one is made up here.
+        args.create_token = secrets.token_urlsafe(18)
+        print(f"Creating events needs the token {args.create_token} (choose your own with --create-token)", flush=True)
     settings = settings_from_args(args)
     url = f"http://{args.host if ':' not in args.host else '[' + args.host + ']'}:{args.port}/"
     where = f"shared through {_shown(args.redis_url)}" if args.redis_url else f"data in {settings.data_dir}"
@@ -280,7 +308,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="close a connection throttled this many seconds without a break",
     )
     s.add_argument("--max-awareness-bytes", type=int, default=limits.max_awareness_bytes, help="largest presence state")
-    s.add_argument("--max-http-body-bytes", type=int, default=MIB, help="largest HTTP request body")
+    s.add_argument("--max-http-body-bytes", type=int, default=MIB, help="largest HTTP request body (413 past it)")
+    s.add_argument(
+        "--create-token",
+        metavar="TOKEN",
+        help="creating an event needs this token; default: none on a loopback host, a random one (printed) otherwise",
+    )
+    defaults = Settings()
+    s.add_argument(
+        "--max-events-per-hour",
+        type=int,
+        default=defaults.max_events_per_hour,
+        help="events one address may create per hour (0: no limit)",
+    )
+    s.add_argument(
+        "--join-failures-per-minute",
+        type=int,
+        default=defaults.join_failures_per_minute,
+        help="wrong join codes one address may try in a minute before it is banned",
+    )
+    s.add_argument(
+        "--join-ban-s", type=float, default=defaults.join_ban_s, help="how long such an address is banned (seconds)"
+    )
+    s.add_argument(
+        "--retain-days",
+        type=_positive_days,
+        metavar="N",
+        help="erase events N days after their last activity (default: keep them until a facilitator erases them)",
+    )
     s.add_argument("--outbox-limit", type=int, default=1024, help="frames queued to a slow reader before it is closed")
     s.add_argument(
         "--redis-url",

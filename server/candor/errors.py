@@ -72,6 +72,25 @@ class BadRequest(CandorError):
     code = "bad_request"
 
 
+class BodyTooLarge(BadRequest):
+    """An HTTP request body over ``--max-http-body-bytes``."""
+
+    http_status = 413
+    code = "body_too_large"
+
+
+class TooManyRequests(CandorError):
+    """An address that tried too often: it may try again after ``retry_after_s`` (HTTP 429 + Retry-After)."""
+
+    ws_close_code = WS_1013_TRY_AGAIN_LATER
+    http_status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
 class PolicyViolation(CandorError):
     """A connection that breaks a server policy (idle, never syncing, sending too fast)."""
 
@@ -84,6 +103,12 @@ class Unauthorized(CandorError):
     ws_close_code = WS_4401_UNAUTHORIZED
     http_status = 401
     code = "unauthorized"
+
+
+class CreateTokenRequired(Unauthorized):
+    """Creating an event needs the server's creation token (``candor serve --create-token``), missing or wrong."""
+
+    code = "create_token_required"
 
 
 class Forbidden(CandorError):
@@ -100,6 +125,18 @@ class RoomNotFound(CandorError):
 
 class EventNotFound(RoomNotFound):
     code = "event_not_found"
+
+
+class WrongJoinCode(Forbidden):
+    """A join code that opens no event: a failed attempt, counted against the address that made it."""
+
+    code = "wrong_join_code"
+
+
+class UnknownJoinCode(EventNotFound):
+    """No event has this join code: a failed attempt as well."""
+
+    code = "unknown_join_code"
 
 
 class InvalidBoard(CandorError):

@@ -38,6 +38,15 @@ class Settings:
     # SQLite: "process" (an accepted update survives the server crashing or being killed) or
     # "machine" (fsync per group commit: it also survives an OS crash or power loss).
     durability: str = DURABILITY_PROCESS
+    # Creating an event needs this token (as a bearer token); None: anyone who reaches the server may.
+    create_token: str | None = None
+    # Events one address may create per hour (a burst of as many, then one every 3600/N s); 0: no limit.
+    max_events_per_hour: int = 20
+    # Wrong join codes one address may try in a minute before it is banned for join_ban_s.
+    join_failures_per_minute: int = 10
+    join_ban_s: float = 300.0
+    # Erase events this many days after their last activity; None: keep them until a facilitator erases them.
+    retain_days: float | None = None
 
     @property
     def log_path(self) -> Path:

@@ -27,7 +27,7 @@ from candor.errors import (
 from candor.protocol import encode_awareness, encode_sync_step1, encode_update
 
 DOCUMENTED_CLOSES = {WS_1002_PROTOCOL_ERROR, WS_1003_UNSUPPORTED_DATA, WS_1009_MESSAGE_TOO_BIG, WS_4422_INVALID_UPDATE}
-HTTP_DOCUMENTED = {200, 201, 400, 401, 403, 404, 413, 422}
+HTTP_DOCUMENTED = {200, 201, 400, 401, 403, 404, 413, 422, 429}
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
 

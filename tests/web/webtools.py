@@ -46,9 +46,14 @@ class Api:
         return response.json()
 
     async def create_event(
-        self, title: str = "Beyond hero stories", template: str = "beyond-hero-stories", rooms: int = 2
+        self,
+        title: str = "Beyond hero stories",
+        template: str = "beyond-hero-stories",
+        rooms: int = 2,
+        create_token: str | None = None,
     ) -> Any:
-        return await self._call("POST", "/api/events", {"title": title, "template": template, "rooms": rooms})
+        body = {"title": title, "template": template, "rooms": rooms}
+        return await self._call("POST", "/api/events", body, token=create_token)
 
     async def join(self, event: dict[str, Any], name: str | None = None) -> Any:
         body = {"code": event["join_code"], "agree": True, **({"name": name} if name else {})}

@@ -28,10 +28,16 @@ async function call (method, path, { body, token } = {}) {
 const enc = encodeURIComponent
 
 export const api = {
+  /** What the server asks of its users: {create_token_required, retain_days, retention}. */
+  info: () => call('GET', '/api/info'),
   templates: () => call('GET', '/api/templates'),
   /** The event a six-letter join code belongs to (its public side: id, title, agreement). */
   findByCode: (code) => call('GET', `/api/join/${enc(code)}`),
-  createEvent: (title, template, rooms) => call('POST', '/api/events', { body: { title, template, rooms } }),
+  /** `createToken`: the server's creation token, when it asks for one (`candor serve --create-token`). */
+  createEvent: (title, template, rooms, createToken = null) =>
+    call('POST', '/api/events', { body: { title, template, rooms }, token: createToken || undefined }),
+  /** Erase the event and everything in it from the server, for good (facilitator). */
+  eraseEvent: (eventId, token) => call('DELETE', `/api/events/${enc(eventId)}`, { token }),
   joinInfo: (eventId, code) => call('GET', `/api/events/${encodeURIComponent(eventId)}/join?code=${encodeURIComponent(code)}`),
   join: (eventId, code, name) => call('POST', `/api/events/${encodeURIComponent(eventId)}/join`, {
     body: name ? { code, agree: true, name } : { code, agree: true }
@@ -162,6 +168,13 @@ export const memory = {
   rememberCreated (eventId, created) {
     const data = load()
     data.created = { ...data.created, [eventId]: created }
+    save(data)
+  },
+  /** Forget everything this browser kept about an event (after it was erased). */
+  forgetEvent (eventId) {
+    const data = load()
+    if (data.created) delete data.created[eventId]
+    if (data.participants) delete data.participants[eventId]
     save(data)
   },
   preferences () {

@@ -5,25 +5,37 @@ join_code, epoch), ``candor:{EVENT}:rooms`` (sorted set of room ids by
 position), ``candor:{ROOM}:room`` (hash: event_id, kind, label, position; the
 room's hash tag, so it sits beside the room's log on a cluster) and
 ``candor:secret``. An event is written after its rooms, so it is never seen
-without them.
+without them; ``candor:events`` is the set of every event's id. Erasing an
+event deletes its keys first, then its rooms'.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from candor.errors import LogConflict, LogUnavailable
+from candor.events.erase import Hold
 from candor.events.store import EventRecord, RoomRecord
-from candor.log.redis import as_bytes, connect
+from candor.log.redis import as_bytes, connect, rewrite_persistence
+
+logger = logging.getLogger("candor.events.redis")
 
 SECRET_KEY = "candor:secret"
+EVENTS_KEY = "candor:events"
+CONTROL_CHANNEL = "candor:control"
+# How long an eraser waits for every process to hold the rooms, and the longest a process holds them.
+HOLD_ANSWER_S = 10.0
+HOLD_MAX_S = 120.0
+LISTEN_POLL_S = 0.5
 
 # KEYS: the room's hash. ARGV: field, value, ... Adds the room unless it exists.
 ADD_ROOM_SCRIPT = """
@@ -100,6 +112,7 @@ class RedisEventStore:
                 },
             )
             await self._redis.set(_code_key(event.join_code), event.id)
+            await self._redis.sadd(EVENTS_KEY, event.id)
 
     async def event(self, event_id: str) -> EventRecord | None:
         with self._translated():
@@ -157,6 +170,26 @@ class RedisEventStore:
             epoch = (await pipe.execute())[0]
         return int(epoch)
 
+    async def event_ids(self) -> list[str]:
+        with self._translated():
+            ids = await self._redis.smembers(EVENTS_KEY)
+        return sorted(as_bytes(event_id).decode() for event_id in ids)
+
+    async def erase_event(self, event_id: str) -> bool:
+        with self._translated():
+            fields = await self._redis.hgetall(_event_key(event_id))
+            rooms = [as_bytes(room).decode() for room in await self._redis.zrange(_rooms_key(event_id), 0, -1)]
+            pipe = self._redis.pipeline(transaction=False)
+            if fields:
+                pipe.delete(_code_key(_text(fields, "join_code")))
+            pipe.delete(_event_key(event_id), _rooms_key(event_id))
+            for room in rooms:
+                pipe.delete(_room_key(room))
+            pipe.srem(EVENTS_KEY, event_id)
+            await pipe.execute()
+            await rewrite_persistence(self._redis)
+        return bool(fields)
+
     async def close(self) -> None:
         await self._redis.aclose()
 
@@ -169,3 +202,116 @@ def _room_record(fields: Mapping[Any, Any]) -> RoomRecord:
         _text(fields, "label"),
         int(_text(fields, "position")),
     )
+
+
+class RedisControls:
+    """Carries "let go of these rooms" to every process sharing this Redis, over the pub/sub channel ``candor:control``.
+
+    The eraser publishes ``hold`` (an id and the rooms); every process
+    listening, itself included, holds the rooms (closes their connections,
+    keeps them unloaded) and answers ``held``. PUBLISH says how many processes
+    heard it, so the eraser knows how many answers to wait for. When the block
+    ends it publishes ``release``; a process that never hears it lets go after
+    :data:`HOLD_MAX_S`.
+    """
+
+    def __init__(self, client: aioredis.Redis, hold: Hold) -> None:
+        self._redis = client
+        self._hold = hold
+        self._node = secrets.token_hex(6)
+        self._answers: dict[str, set[str]] = {}
+        self._answered = asyncio.Event()
+        self._releases: dict[str, asyncio.Event] = {}
+        self._holds: set[asyncio.Task[None]] = set()
+        self._listener: asyncio.Task[None] | None = None
+        self._pubsub: Any = None
+
+    @classmethod
+    def from_url(cls, url: str, hold: Hold) -> RedisControls:
+        return cls(connect(url, read_timeout_s=None), hold)
+
+    async def start(self) -> None:
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await self._pubsub.subscribe(CONTROL_CHANNEL)
+        except RedisError as exc:
+            raise LogUnavailable(f"cannot listen on Redis for controls: {exc}") from exc
+        self._listener = asyncio.create_task(self._listen(), name="controls:listen")
+
+    async def close(self) -> None:
+        tasks = [*self._holds, *([self._listener] if self._listener else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError):
+                await self._pubsub.aclose()
+        await self._redis.aclose()
+
+    @contextlib.asynccontextmanager
+    async def held(self, rooms: Sequence[str]) -> AsyncIterator[int]:
+        hold_id = secrets.token_hex(8)
+        answers = self._answers[hold_id] = set()
+        try:
+            try:
+                heard = int(await self._send({"op": "hold", "id": hold_id, "rooms": list(rooms)}))
+                async with asyncio.timeout(HOLD_ANSWER_S):
+                    while len(answers) < heard:
+                        self._answered.clear()
+                        await self._answered.wait()
+            except TimeoutError as exc:
+                raise LogUnavailable(
+                    f"{heard - len(answers)} of {heard} server processes did not let go of the rooms; try again"
+                ) from exc
+            yield len(answers)
+        finally:
+            del self._answers[hold_id]
+            with contextlib.suppress(RedisError):
+                await self._send({"op": "release", "id": hold_id})
+
+    async def _send(self, message: dict[str, Any]) -> int:
+        try:
+            return int(await self._redis.publish(CONTROL_CHANNEL, json.dumps(message)))
+        except RedisError as exc:
+            raise LogUnavailable(f"cannot reach the other server processes through Redis: {exc}") from exc
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=LISTEN_POLL_S)
+            except (RedisError, OSError) as exc:
+                logger.warning("controls: Redis failed, listening again: %s", exc)
+                await asyncio.sleep(1.0)
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            try:
+                self._received(json.loads(as_bytes(message["data"])))
+            except (ValueError, KeyError, TypeError, LogUnavailable) as exc:
+                logger.warning("controls: a malformed message was ignored: %s", exc)
+
+    def _received(self, message: dict[str, Any]) -> None:
+        op, hold_id = message["op"], str(message["id"])
+        if op == "hold":
+            rooms = [str(room) for room in message["rooms"]]
+            release = self._releases[hold_id] = asyncio.Event()
+            task = asyncio.create_task(self._holding(hold_id, rooms, release), name=f"controls:hold:{hold_id}")
+            self._holds.add(task)
+            task.add_done_callback(self._holds.discard)
+        elif op == "held" and hold_id in self._answers:
+            self._answers[hold_id].add(str(message["node"]))
+            self._answered.set()
+        elif op == "release" and hold_id in self._releases:
+            self._releases[hold_id].set()
+
+    async def _holding(self, hold_id: str, rooms: list[str], release: asyncio.Event) -> None:
+        try:
+            async with self._hold(rooms):
+                await self._send({"op": "held", "id": hold_id, "node": self._node})
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(HOLD_MAX_S):
+                        await release.wait()
+        except LogUnavailable as exc:
+            logger.warning("controls: could not answer a hold: %s", exc.message)
+        finally:
+            self._releases.pop(hold_id, None)

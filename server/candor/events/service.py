@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -9,7 +10,15 @@ from typing import Any
 
 from candor.board.initial import initial_board
 from candor.board.templates import builtin_templates, template_to_json, validate_template
-from candor.errors import BadRequest, EventNotFound, Forbidden, LogConflict, RoomNotFound, Unauthorized
+from candor.errors import (
+    BadRequest,
+    EventNotFound,
+    Forbidden,
+    LogConflict,
+    RoomNotFound,
+    Unauthorized,
+    WrongJoinCode,
+)
 from candor.events.reveal import split_drafts_room
 from candor.events.store import EventRecord, EventStore, RoomRecord
 from candor.events.tokens import DEFAULT_LIFETIME_S, Claims, TokenSigner
@@ -20,6 +29,9 @@ from candor.log.base import Entry, PurgeableLog
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 MAX_ROOMS = 200
+# Rooms of events are named "ev" + 8 hex digits + "-...": such a name is never a free-form room, so an
+# erased event's rooms are not brought back by --open-rooms when a participant's client reconnects.
+EVENT_ROOM = re.compile(r"ev[0-9a-f]{8}-")
 SERVER_ORIGIN = PeerId("server")
 
 
@@ -103,14 +115,21 @@ class EventService:
     # -- tokens --------------------------------------------------------------
 
     def issue(self, event: EventRecord, role: Role, subject: str, name: str | None = None) -> str:
-        claims = Claims(event.id, role, subject, int(time.time()) + DEFAULT_LIFETIME_S, name, None, event.epoch)
+        expires_at = int(time.time()) + DEFAULT_LIFETIME_S
+        claims = Claims(event.id, role, subject, expires_at, name, None, event.epoch, event.created_ms)
         return self.signer.issue(claims)
+
+    @staticmethod
+    def check_code(event: EventRecord, code: object) -> None:
+        """WrongJoinCode unless ``code`` is the event's join code (case and surrounding spaces aside)."""
+        given = code.strip().upper().encode("utf-8", "surrogatepass") if isinstance(code, str) else b""
+        if not secrets.compare_digest(given, event.join_code.encode()):
+            raise WrongJoinCode("that join code is not valid for this event")
 
     async def join(self, event_id: str, code: object, agree: object, name: object) -> tuple[EventRecord, str, str]:
         """A participant token for someone who knows the code and accepted the agreement."""
         event = await self.require_event(event_id)
-        if not isinstance(code, str) or not secrets.compare_digest(code.strip().upper(), event.join_code):
-            raise Forbidden("that join code is not valid for this event")
+        self.check_code(event, code)
         if event.template.get("agreement") and agree is not True:
             raise Forbidden("to join, you must accept the group's agreement")
         if name is not None and not (isinstance(name, str) and 0 < len(name.strip()) <= 80):
@@ -139,6 +158,8 @@ class EventService:
         if claims.event != event_id:
             raise Forbidden("this token belongs to another event")
         event = await self.require_event(event_id)
+        if claims.made_ms is not None and claims.made_ms != event.created_ms:
+            raise Unauthorized("this link belongs to an event that was erased")
         if claims.role is not Role.FACILITATOR and claims.epoch != event.epoch:
             raise Unauthorized("this link was revoked by the facilitator; ask for a new one")
         return claims
@@ -149,7 +170,7 @@ class EventService:
             return await self._authorize_drafts(room_id, *drafts, token)
         room = await self.store.room(room_id)
         if room is None:
-            if self.open_rooms:
+            if self.open_rooms and not EVENT_ROOM.match(room_id):
                 return RoomAccess(OPEN_ACCESS, gated=False)
             raise RoomNotFound(f"no room {room_id!r}; rooms belong to events (or run the server with --open-rooms)")
         claims = await self.authenticate(token, room.event_id)

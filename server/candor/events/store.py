@@ -79,7 +79,24 @@ class EventStore(Protocol):
         """Revoke earlier participant links: a new epoch and join code; returns the new epoch."""
         ...
 
+    async def event_ids(self) -> list[str]:
+        """Every event's id, sorted."""
+        ...
+
     async def close(self) -> None: ...
+
+
+class EventEraser(Protocol):
+    """Deletes an event, so that nothing of it is left in the store's files."""
+
+    async def erase_event(self, event_id: str) -> bool:
+        """Delete the event, its rooms and its join code; False when there was no such event.
+
+        When it returns, no byte of them (title, template, labels, code, epoch)
+        is left in the store's files; with the event its epoch is gone, so no
+        token issued for it is accepted again. Idempotent.
+        """
+        ...
 
 
 class SqliteEventStore:
@@ -90,6 +107,8 @@ class SqliteEventStore:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = FULL")
+        # Deleted rows are zeroed in the file, not left on free pages (see erase_event).
+        self._conn.execute("PRAGMA secure_delete = ON")
         self._conn.executescript(SCHEMA)
         self._lock = threading.Lock()
 
@@ -160,6 +179,32 @@ class SqliteEventStore:
         await self._run("UPDATE events SET epoch = epoch + 1, join_code = ? WHERE id = ?", join_code, event_id)
         rows = await self._run("SELECT epoch FROM events WHERE id = ?", event_id)
         return int(rows[0][0])
+
+    async def event_ids(self) -> list[str]:
+        return [str(row[0]) for row in await self._run("SELECT id FROM events ORDER BY id")]
+
+    async def erase_event(self, event_id: str) -> bool:
+        def run() -> bool:
+            with self._lock:
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    self._conn.execute("DELETE FROM rooms WHERE event_id = ?", (event_id,))
+                    found = self._conn.execute("DELETE FROM events WHERE id = ?", (event_id,)).rowcount > 0
+                    self._conn.execute("COMMIT")
+                    # Deleted rows are zeroed, but an index's interior page may keep a deleted key (an event
+                    # or room id) as a divider: the small file is rebuilt. Then the WAL, which held the old
+                    # pages, is emptied into it.
+                    self._conn.execute("VACUUM")
+                    busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                except sqlite3.Error as exc:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                    raise LogUnavailable(f"the event store failed: {exc}") from exc
+                if busy:
+                    raise LogUnavailable("the event store's journal could not be emptied; erase again")
+                return found
+
+        return await asyncio.to_thread(run)
 
     async def close(self) -> None:
         with self._lock:

@@ -28,6 +28,9 @@ class Claims:
     name: str | None = None
     room: str | None = None  # None: every room of the event
     epoch: int = 0  # bumped by the facilitator to revoke earlier participant tokens
+    # When the event was made: a token of an erased event never opens a later event given the same id.
+    # None in tokens issued before it was a claim.
+    made_ms: int | None = None
 
     @property
     def access(self) -> Access:
@@ -71,6 +74,7 @@ class TokenSigner:
             "n": claims.name,
             "m": claims.room,
             "p": claims.epoch,
+            "k": claims.made_ms,
         }
         payload = _b64(json.dumps(body, separators=(",", ":")).encode())
         return f"{TOKEN_PREFIX}.{payload}.{self._mac(payload)}"
@@ -78,7 +82,7 @@ class TokenSigner:
     def verify(self, token: str, now: float | None = None) -> Claims:
         """The token's claims; Unauthorized when it is malformed, forged or expired."""
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        if not token.isascii() or len(parts) != 3 or parts[0] != TOKEN_PREFIX:
             raise Unauthorized("the token is not a Candor token")
         _, payload, mac = parts
         if not hmac.compare_digest(mac, self._mac(payload)):
@@ -93,6 +97,7 @@ class TokenSigner:
                 name=body.get("n"),
                 room=body.get("m"),
                 epoch=int(body.get("p", 0)),
+                made_ms=int(body["k"]) if body.get("k") is not None else None,
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise Unauthorized("the token is malformed") from exc

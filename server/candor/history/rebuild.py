@@ -15,7 +15,12 @@ from candor.errors import BadRequest
 from candor.ids import RoomId, Seq
 from candor.log.base import EventLog
 
-_SEQ = re.compile(r"\d+")
+_SEQ = re.compile(r"[0-9]+", re.ASCII)
+# A point is at most this long (an ISO time with microseconds and an offset is 32 characters).
+MAX_POINT_CHARS = 64
+MAX_SEQ = 2**62
+# Times a point may name: from the epoch to the last day datetime can show in any time zone.
+LAST_MOMENT_MS = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp() * 1000)
 
 # How many records a rebuild replays between two progress reports.
 PROGRESS_EVERY = 1000
@@ -42,17 +47,28 @@ class Rebuilt:
 
 
 def parse_point(text: str) -> PointInTime:
-    """``"42"`` is seq 42; an ISO 8601 time (``2026-11-23T14:32:00Z``) is a moment."""
+    """``"42"`` is seq 42; an ISO 8601 time (``2026-11-23T14:32:00Z``) is a moment; BadRequest for anything else.
+
+    A seq is at most 2**62 and a time lies between 1970 and 9999, so whatever
+    is built from a point (a file name, a bisection) stays in range.
+    """
     text = text.strip()
+    if len(text) > MAX_POINT_CHARS:
+        raise BadRequest(f"'at' must be a seq number or an ISO 8601 time, not {len(text)} characters")
     if _SEQ.fullmatch(text):
+        if len(text) > 19 or int(text) > MAX_SEQ:
+            raise BadRequest(f"'at' as a seq number is at most {MAX_SEQ}")
         return PointInTime(seq=Seq(int(text)))
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        time_ms = int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError, OSError) as exc:
         raise BadRequest(f"'at' must be a seq number or an ISO 8601 time, not {text!r}") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return PointInTime(time_ms=int(moment.timestamp() * 1000))
+    if not 0 <= time_ms <= LAST_MOMENT_MS:
+        raise BadRequest("'at' as a time must lie between 1970 and the year 9999")
+    return PointInTime(time_ms=time_ms)
 
 
 def format_moment(time_ms: int) -> str:

@@ -1,4 +1,4 @@
-"""HTTP API: health and board read-out (as it stands now or at any past point)."""
+"""HTTP API: health, what the server asks of its users, and board read-out (now or at any past point)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from candor.board.projection import board_to_json
-from candor.errors import BadRoomName, CandorError, InvalidTemplate, RoomNotFound
-from candor.history.rebuild import parse_point, rebuild, resolve_seq
-from candor.http.common import token_of
+from candor.errors import BadRoomName, CandorError, InvalidTemplate, RoomNotFound, TooManyRequests
+from candor.events.retention import retention_notice
+from candor.history.rebuild import PointInTime, parse_point, rebuild, resolve_seq
+from candor.http.inputs import query_point, token_of
 from candor.ids import RoomId, is_valid_room_id
 from candor.log.base import EventLog
+from candor.settings import Settings
 
 
 def error_response(error: CandorError) -> JSONResponse:
@@ -18,7 +20,8 @@ def error_response(error: CandorError) -> JSONResponse:
     body: dict[str, object] = {"code": error.code, "message": error.message}
     if isinstance(error, InvalidTemplate):
         body["problems"] = error.problems
-    return JSONResponse({"error": body}, status_code=error.http_status)
+    headers = {"Retry-After": str(error.retry_after_s)} if isinstance(error, TooManyRequests) else None
+    return JSONResponse({"error": body}, status_code=error.http_status, headers=headers)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -26,9 +29,24 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "rooms_loaded": len(registry.rooms), "room_loads": registry.loads})
 
 
-async def board_at(log: EventLog, room: RoomId, at: str | None, *, board: bool = True) -> dict[str, object]:
+async def server_info(request: Request) -> JSONResponse:
+    """What the start page must know: whether creating an event needs a token, and how long boards are kept."""
+    settings: Settings = request.app.state.settings
+    return JSONResponse(
+        {
+            "create_token_required": settings.create_token is not None,
+            "retain_days": settings.retain_days,
+            "retention": retention_notice(settings.retain_days),
+        }
+    )
+
+
+async def board_at(
+    log: EventLog, room: RoomId, at: str | PointInTime | None, *, board: bool = True
+) -> dict[str, object]:
     """The board JSON of ``room`` after the record ``at`` names (now when None); ``board``: an event's room."""
-    seq = await resolve_seq(log, room, parse_point(at) if at else None)
+    point = (parse_point(at) if at else None) if isinstance(at, str) else at
+    seq = await resolve_seq(log, room, point)
     rebuilt = await rebuild(log, room, seq, board=board)
     return {
         "room": room,
@@ -48,4 +66,5 @@ async def get_board(request: Request) -> JSONResponse:
     room = RoomId(name)
     if await log.head(room) == 0:
         raise RoomNotFound(f"room {name!r} has no recorded changes")
-    return JSONResponse(await board_at(log, room, request.query_params.get("at"), board=grant.gated))
+    _, point = query_point(request)
+    return JSONResponse(await board_at(log, room, point, board=grant.gated))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -20,17 +21,19 @@ from candor.broker.base import Broker
 from candor.broker.local import LocalBroker
 from candor.broker.redis import RedisBroker
 from candor.errors import CandorError
-from candor.events.redis import RedisEventStore
+from candor.events.erase import ErasableLog, ErasableStore, Eraser, LocalControls, RoomControls, room_hold
+from candor.events.redis import RedisControls, RedisEventStore
+from candor.events.retention import Retention
 from candor.events.reveal import Revealer
 from candor.events.service import EventService
-from candor.events.store import EventStore, SqliteEventStore
+from candor.events.store import SqliteEventStore
 from candor.events.tokens import TokenSigner, load_or_create_secret
 from candor.http import events_api, export_api
-from candor.http.api import error_response, get_board, healthz
+from candor.http.api import error_response, get_board, healthz, server_info
 from candor.http.body_limit import BodyLimit
 from candor.http.direct import KeepServerSend
+from candor.http.throttle import AttemptThrottle, RateLimit
 from candor.http.ws import ConnectionCounter, websocket_endpoint
-from candor.log.base import PurgeableLog
 from candor.log.redis import RedisLog
 from candor.log.sqlite import SqliteLog
 from candor.logs import configure as configure_logging
@@ -75,7 +78,7 @@ async def openapi(request: Request) -> Response:
     return FileResponse(schema_path("openapi.json"), media_type="application/json")
 
 
-async def open_storage(settings: Settings) -> tuple[PurgeableLog, EventStore, Broker, bytes]:
+async def open_storage(settings: Settings) -> tuple[ErasableLog, ErasableStore, Broker, bytes]:
     """Log, event store, broker and token secret: SQLite in the data directory, or all shared in Redis."""
     if settings.redis_url is None:
         secret = load_or_create_secret(settings.data_dir)
@@ -112,14 +115,36 @@ def create_app(settings: Settings) -> Starlette:
         revealer = Revealer(log)
         registry = RoomRegistry(log, settings.rooms, on_collect_ended=revealer.schedule, broker=broker)
         revealer.registry = registry
+        controls: RoomControls = (
+            RedisControls.from_url(settings.redis_url, room_hold(registry))
+            if settings.redis_url is not None
+            else LocalControls(room_hold(registry))
+        )
+        await controls.start()
         app.state.settings = settings
         app.state.log = log
         app.state.registry = registry
         app.state.events = EventService(store, log, signer, settings.open_rooms)
+        app.state.eraser = eraser = Eraser(store, log, controls)
         app.state.connections = ConnectionCounter(settings.limits.max_connections_per_address)
+        app.state.join_throttle = AttemptThrottle(settings.join_failures_per_minute, 60.0, settings.join_ban_s)
+        app.state.create_limit = (
+            RateLimit(settings.max_events_per_hour, settings.max_events_per_hour)
+            if settings.max_events_per_hour > 0
+            else None
+        )
+        retention = (
+            asyncio.create_task(Retention(eraser, settings.retain_days).run(), name="retention")
+            if settings.retain_days is not None
+            else None
+        )
         try:
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
+                await asyncio.gather(retention, return_exceptions=True)
+            await controls.close()
             # Flush and snapshot every open room before the log closes.
             await revealer.close()
             await registry.close()
@@ -136,13 +161,15 @@ def create_app(settings: Settings) -> Starlette:
         Route("/board/{room}", index),
         Route("/healthz", healthz),
         Route("/api/openapi.json", openapi),
+        Route("/api/info", server_info),
         Route("/metrics", metrics),
         Route("/api/rooms/{room}/board", get_board),
         Route("/api/rooms/{room}/history", export_api.room_history),
         Route("/api/rooms/{room}/export", export_api.export_room),
         Route("/api/templates", events_api.list_templates),
         Route("/api/events", events_api.create_event, methods=["POST"]),
-        Route("/api/events/{event_id}", events_api.get_event),
+        Route("/api/events/{event_id}", events_api.get_event, methods=["GET"]),
+        Route("/api/events/{event_id}", events_api.erase_event, methods=["DELETE"]),
         Route("/api/events/{event_id}/join", events_api.join_info, methods=["GET"]),
         Route("/api/events/{event_id}/join", events_api.join_event, methods=["POST"]),
         Route("/api/events/{event_id}/rooms", events_api.list_rooms, methods=["GET"]),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import hmac
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.requests import Request
@@ -12,13 +15,25 @@ from candor.board import model
 from candor.board.edits import set_meta
 from candor.board.projection import board_to_json
 from candor.board.templates import builtin_templates, template_to_json
-from candor.errors import BadRequest, EventNotFound, Forbidden, RoomNotFound, Unauthorized
+from candor.errors import (
+    BadRequest,
+    CreateTokenRequired,
+    EventNotFound,
+    Forbidden,
+    RoomNotFound,
+    Unauthorized,
+    UnknownJoinCode,
+    WrongJoinCode,
+)
+from candor.events.erase import Eraser
 from candor.events.plenary import to_plenary
 from candor.events.purge import purge_withdrawn
+from candor.events.retention import retention_notice
 from candor.events.service import EventService
 from candor.events.store import EventRecord, RoomRecord
 from candor.history.rebuild import rebuild
-from candor.http.common import json_body, token_of
+from candor.http.inputs import json_body, query_text, token_of
+from candor.http.throttle import AttemptThrottle, RateLimit
 from candor.ids import Access, Role, RoomId, Seq
 from candor.rooms.registry import RoomRegistry
 
@@ -43,8 +58,30 @@ async def list_templates(request: Request) -> JSONResponse:
     return JSONResponse({"templates": [template_to_json(t) for t in builtin_templates().values()]})
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _check_create_token(request: Request) -> None:
+    """With ``--create-token``, creating an event needs it as a bearer token (or ``?token=``)."""
+    expected: str | None = request.app.state.settings.create_token
+    if expected is None:
+        return
+    given = token_of(request)
+    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise CreateTokenRequired(
+            "creating an event on this server needs its creation token; ask whoever runs the server"
+            if given is None
+            else "that creation token is not this server's"
+        )
+
+
 async def create_event(request: Request) -> JSONResponse:
     body = await json_body(request)
+    _check_create_token(request)
+    limit: RateLimit | None = request.app.state.create_limit
+    if limit is not None:
+        limit.take(client_address(request), "creating events")
     service = service_of(request)
     title = body.get("title")
     template = body.get("template", "beyond-hero-stories")
@@ -66,36 +103,56 @@ async def create_event(request: Request) -> JSONResponse:
     )
 
 
-def _public_event(event: EventRecord) -> dict[str, Any]:
+def _public_event(request: Request, event: EventRecord) -> dict[str, Any]:
+    """What anyone holding the code sees; the retention, if any, is the agreement's last item."""
     template = event.template
+    notice = retention_notice(request.app.state.settings.retain_days)
+    agreement = template.get("agreement")
+    if notice is not None and isinstance(agreement, dict):
+        agreement = {**agreement, "items": [*agreement.get("items", []), notice]}
     return {
         "event_id": event.id,
         "title": event.title,
         "template": template["id"],
-        "agreement": template.get("agreement"),
+        "agreement": agreement,
+        "retention": notice,
     }
+
+
+@contextlib.contextmanager
+def join_attempt(request: Request) -> Iterator[None]:
+    """Refuse a banned address at once; count the attempt against it if its code opens no event."""
+    throttle: AttemptThrottle = request.app.state.join_throttle
+    address = client_address(request)
+    throttle.check(address)
+    try:
+        yield
+    except (EventNotFound, WrongJoinCode):  # a wrong event id, a wrong code, or a code no event has
+        throttle.failed(address)
+        raise
 
 
 async def join_info(request: Request) -> JSONResponse:
     """What someone holding the code sees before joining: the title and the agreement to accept."""
     service = service_of(request)
-    event = await service.require_event(request.path_params["event_id"])
-    code = request.query_params.get("code", "")
-    if code.strip().upper() != event.join_code:
-        raise Forbidden("that join code is not valid for this event")
-    return JSONResponse(_public_event(event))
+    code = query_text(request, "code") or ""
+    with join_attempt(request):
+        event = await service.require_event(request.path_params["event_id"])
+        service.check_code(event, code)
+    return JSONResponse(_public_event(request, event))
 
 
 async def join_event(request: Request) -> JSONResponse:
     body = await json_body(request)
     service = service_of(request)
-    event, subject, token = await service.join(
-        request.path_params["event_id"], body.get("code"), body.get("agree"), body.get("name")
-    )
+    with join_attempt(request):
+        event, subject, token = await service.join(
+            request.path_params["event_id"], body.get("code"), body.get("agree"), body.get("name")
+        )
     rooms = await service.store.rooms(event.id)
     return JSONResponse(
         {
-            **_public_event(event),
+            **_public_event(request, event),
             "token": token,
             "participant": subject,
             "rooms": [room_json(request, r) for r in rooms],
@@ -118,7 +175,7 @@ async def get_event(request: Request) -> JSONResponse:
     claims = await service.authenticate(token_of(request), event_id)
     event = await service.require_event(event_id)
     rooms = await service.store.rooms(event_id)
-    body = {**_public_event(event), "rooms": [room_json(request, r) for r in rooms]}
+    body = {**_public_event(request, event), "rooms": [room_json(request, r) for r in rooms]}
     if claims.role is Role.FACILITATOR:
         body.update(_share_links(request, service, event, rooms))
     return JSONResponse(body)
@@ -141,11 +198,21 @@ def _share_links(
 async def find_by_code(request: Request) -> JSONResponse:
     """The event a six-letter join code belongs to, so people need type only the code read aloud."""
     code = request.path_params["code"].strip().upper()
-    event_id = await service_of(request).store.event_by_code(code)
-    if event_id is None:
-        raise EventNotFound("no event has that join code; check the letters with the facilitator")
+    with join_attempt(request):
+        event_id = await service_of(request).store.event_by_code(code[:64])
+        if event_id is None:
+            raise UnknownJoinCode("no event has that join code; check the letters with the facilitator")
     event = await service_of(request).require_event(event_id)
-    return JSONResponse(_public_event(event))
+    return JSONResponse(_public_event(request, event))
+
+
+async def erase_event(request: Request) -> JSONResponse:
+    """Erase the event and everything written in it, everywhere in storage (facilitator)."""
+    event_id = request.path_params["event_id"]
+    await require(request, event_id, Role.FACILITATOR)
+    eraser: Eraser = request.app.state.eraser
+    erased = await eraser.erase(event_id)
+    return JSONResponse({"event_id": erased.event_id, "erased": True, "rooms_erased": erased.rooms})
 
 
 async def revoke(request: Request) -> JSONResponse:

@@ -13,7 +13,7 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from candor.errors import BadRequest, BadRoomName, Forbidden, RoomNotFound
+from candor.errors import BadRoomName, Forbidden, RoomNotFound
 from candor.events.reveal import split_drafts_room
 from candor.events.store import EventRecord
 from candor.export.formats import Format, export_filename, format_named
@@ -21,6 +21,7 @@ from candor.export.gather import EVENT_AUDIENCES, EventInfo, gather_event, gathe
 from candor.export.model import Audience, Export, RoomInfo, parse_audience
 from candor.history.timeline import DEFAULT_LIMIT, MAX_LIMIT, timeline
 from candor.http.events_api import require, service_of
+from candor.http.inputs import query_point, query_text, query_whole
 from candor.ids import Role, RoomId, Seq, is_valid_room_id
 from candor.log.base import PurgeableLog
 
@@ -65,41 +66,32 @@ async def _file(export: Export, fmt: Format) -> Response:
 
 async def export_room(request: Request) -> Response:
     """GET /api/rooms/{room}/export?format=md|html|pptx|json&at=SEQ|TIME&audience=room|public"""
-    fmt = format_named(request.query_params.get("format"))
-    audience = parse_audience(request.query_params.get("audience"), ROOM_AUDIENCES)
+    fmt = format_named(query_text(request, "format"))
+    audience = parse_audience(query_text(request, "audience"), ROOM_AUDIENCES)
+    at, _ = query_point(request)
     info, event, labels = await _room_of(request)
     log: PurgeableLog = request.app.state.log
-    at = request.query_params.get("at") or None
     export = await gather_room(log, info, audience, at, event=event, room_labels=labels)
     return await _file(export, fmt)
 
 
 async def export_event(request: Request) -> Response:
     """GET /api/events/{event_id}/export?format=…&at=TIME&audience=event|public"""
-    fmt = format_named(request.query_params.get("format"))
-    audience = parse_audience(request.query_params.get("audience"), EVENT_AUDIENCES)
+    fmt = format_named(query_text(request, "format"))
+    audience = parse_audience(query_text(request, "audience"), EVENT_AUDIENCES)
+    at, _ = query_point(request)
     event_id = request.path_params["event_id"]
     event = await require(request, event_id, Role.FACILITATOR)
     rooms = [RoomInfo(r.id, r.label, r.kind) for r in await service_of(request).store.rooms(event_id)]
     log: PurgeableLog = request.app.state.log
-    at = request.query_params.get("at") or None
     export = await gather_event(log, event_info(event), rooms, audience, at)
     return await _file(export, fmt)
 
 
-def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
-    text = request.query_params.get(name)
-    if text is None:
-        return default
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}")
-    return int(text)
-
-
 async def room_history(request: Request) -> JSONResponse:
     """GET /api/rooms/{room}/history?after=SEQ&limit=N: what happened, a page at a time."""
-    after = _whole(request, "after", 0, 0, 2**62)
-    limit = _whole(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    after = query_whole(request, "after", 0, 0, 2**62)
+    limit = query_whole(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     info, _, _ = await _room_of(request)
     log: PurgeableLog = request.app.state.log
     room = RoomId(info.id)

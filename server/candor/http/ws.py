@@ -132,6 +132,14 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
         logger.warning("room %s could not be opened: %s", name, exc.message, extra={"room": name, "reason": exc.code})
         await websocket.close(exc.ws_close_code, exc.message)
         return
+    if grant.gated:
+        try:
+            # The join may have waited while the room was held (an erasure): is the event still there?
+            await websocket.app.state.events.authorize_room(name, websocket.query_params.get("token"))
+        except CandorError as exc:
+            registry.leave(room, peer)
+            await websocket.close(exc.ws_close_code, exc.message)
+            return
     try:
         await _serve(websocket, room, peer, settings)
     finally:

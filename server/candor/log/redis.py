@@ -55,6 +55,8 @@ from candor.log.codec import (
 logger = logging.getLogger("candor.log.redis")
 
 ROOMS_KEY = "candor:rooms"
+# Every key a room has (see the module docstring): erasing a room deletes them all.
+ROOM_PARTS = ("log", "head", "clock", "snap", "snapseqs", "archive", "purged")
 CHUNK_RECORDS = 128
 RETAIN_RECORDS = 1000
 PAGE_RECORDS = 1000
@@ -343,7 +345,7 @@ class RedisLog:
         with self._translated("purging"):
             for room in rooms:
                 changed += await self._redact_room(room, rewrite)
-            await self._rewrite_persistence()
+            await rewrite_persistence(self._redis)
         return changed
 
     async def _redact_room(self, room: RoomId, rewrite: UpdateRewrite) -> int:
@@ -374,45 +376,6 @@ class RedisLog:
                 raise LogUnavailable(f"{key} kept changing during the purge; try again")
         return changed
 
-    async def _rewrite_persistence(self) -> None:
-        """Rewrite the AOF (and the RDB file, if saving is configured) so no file keeps an old copy."""
-        info = await self._redis.info("persistence")
-        if int(info.get("aof_enabled", 0)):
-            await self._wait_for(lambda i: not i["aof_rewrite_in_progress"] and not i["aof_rewrite_scheduled"])
-            before = int((await self._redis.info("persistence"))["aof_rewrites"])
-            with contextlib.suppress(ResponseError):  # one already started after our writes: it serves as well
-                await self._redis.bgrewriteaof()
-            info = await self._wait_for(
-                lambda i: (
-                    int(i["aof_rewrites"]) > before
-                    and not i["aof_rewrite_in_progress"]
-                    and not i["aof_rewrite_scheduled"]
-                )
-            )
-            if info.get("aof_last_bgrewrite_status") != "ok":
-                raise LogUnavailable("Redis could not rewrite its append-only file; try the purge again")
-        try:
-            save = (await self._redis.config_get("save")).get("save")
-        except ResponseError:
-            save = None  # CONFIG is disabled on this server: its snapshots are its operator's to rotate
-        if save:
-            before = int((await self._redis.info("persistence"))["rdb_saves"])
-            await self._wait_for(lambda i: not i["rdb_bgsave_in_progress"])
-            with contextlib.suppress(ResponseError):
-                await self._redis.bgsave()
-            info = await self._wait_for(lambda i: int(i["rdb_saves"]) > before and not i["rdb_bgsave_in_progress"])
-            if info.get("rdb_last_bgsave_status") != "ok":
-                raise LogUnavailable("Redis could not rewrite its snapshot file; try the purge again")
-
-    async def _wait_for(self, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        deadline = time.monotonic() + PERSISTENCE_TIMEOUT_S
-        while time.monotonic() < deadline:
-            info: dict[str, Any] = await self._redis.info("persistence")
-            if done(info):
-                return info
-            await asyncio.sleep(0.05)
-        raise LogUnavailable("Redis did not finish rewriting its files in time; try the purge again")
-
     async def mark_purged(self, room: RoomId, note_ids: Sequence[str], time_ms: int) -> None:
         with self._translated("marking purged notes"):
             pipe = self._redis.pipeline(transaction=True)
@@ -424,6 +387,23 @@ class RedisLog:
         with self._translated("reading purged notes"):
             stored = await self._redis.hgetall(room_key(room, "purged"))
         return {as_bytes(note).decode(): int(ms) for note, ms in stored.items()}
+
+    # -- erasing -------------------------------------------------------------
+
+    async def erase_rooms(self, rooms: Sequence[RoomId]) -> int:
+        """Delete every key of the rooms, then rewrite the AOF (see :class:`~candor.log.erase.RoomEraser`)."""
+        if not rooms:
+            return 0
+        with self._translated("erasing rooms"):
+            pipe = self._redis.pipeline(transaction=False)
+            for room in rooms:
+                pipe.delete(*(room_key(room, part) for part in ROOM_PARTS))
+                pipe.srem(ROOMS_KEY, room)
+            replies = await pipe.execute()
+            for room in rooms:
+                self._tips.pop(room, None)
+            await rewrite_persistence(self._redis)
+        return sum(1 for deleted in replies[::2] if int(deleted))
 
     # -- rooms and lifecycle -------------------------------------------------------
 
@@ -442,6 +422,46 @@ class RedisLog:
             return
         self._closed = True
         await self._redis.aclose()
+
+
+async def rewrite_persistence(client: aioredis.Redis) -> None:
+    """Have Redis rewrite its AOF (and its RDB file, if it saves one) and wait for it: no file keeps a deleted value."""
+    info = await client.info("persistence")
+    if int(info.get("aof_enabled", 0)):
+        await _wait_for(client, lambda i: not i["aof_rewrite_in_progress"] and not i["aof_rewrite_scheduled"])
+        before = int((await client.info("persistence"))["aof_rewrites"])
+        with contextlib.suppress(ResponseError):  # one already started after our writes: it serves as well
+            await client.bgrewriteaof()
+        info = await _wait_for(
+            client,
+            lambda i: (
+                int(i["aof_rewrites"]) > before and not i["aof_rewrite_in_progress"] and not i["aof_rewrite_scheduled"]
+            ),
+        )
+        if info.get("aof_last_bgrewrite_status") != "ok":
+            raise LogUnavailable("Redis could not rewrite its append-only file; try again")
+    try:
+        save = (await client.config_get("save")).get("save")
+    except ResponseError:
+        save = None  # CONFIG is disabled on this server: its snapshots are its operator's to rotate
+    if save:
+        before = int((await client.info("persistence"))["rdb_saves"])
+        await _wait_for(client, lambda i: not i["rdb_bgsave_in_progress"])
+        with contextlib.suppress(ResponseError):
+            await client.bgsave()
+        info = await _wait_for(client, lambda i: int(i["rdb_saves"]) > before and not i["rdb_bgsave_in_progress"])
+        if info.get("rdb_last_bgsave_status") != "ok":
+            raise LogUnavailable("Redis could not rewrite its snapshot file; try again")
+
+
+async def _wait_for(client: aioredis.Redis, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    deadline = time.monotonic() + PERSISTENCE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        info: dict[str, Any] = await client.info("persistence")
+        if done(info):
+            return info
+        await asyncio.sleep(0.05)
+    raise LogUnavailable("Redis did not finish rewriting its files in time; try again")
 
 
 def _rewrite_chunk(chunk: bytes, rewrite: UpdateRewrite) -> tuple[bytes, int]:

@@ -132,6 +132,29 @@ export async function dashboardPage (root, { eventId, token }) {
     }
   })
 
+  // -- erasing the event ---------------------------------------------------------------
+  const eraseButton = h('button', { type: 'button', class: 'danger', 'aria-haspopup': 'dialog', 'aria-describedby': 'erase-help', onclick: () => eraseDialog.open(eraseButton) }, 'Erase this event')
+  const eraseDialog = eraseConfirmation(async () => {
+    await api.eraseEvent(eventId, token)
+    clearTimeout(timer)
+    erased = true
+    memory.forgetEvent(eventId)
+    const heading = h('h1', { id: 'erased-h', tabindex: '-1', text: 'The event was erased' })
+    replace(root, h('div', { class: 'dashboard-page' },
+      h('header', { class: 'site-header' }, h('p', { class: 'brand' }, h('a', { href: '/' }, 'Candor'))),
+      h('main', { class: 'narrow' }, h('section', { class: 'card', 'aria-labelledby': 'erased-h' },
+        heading,
+        h('p', { text: 'Its boards, notes, votes, drafts and links are gone from the server. Anyone still connected was disconnected.' }),
+        h('p', {}, h('a', { class: 'button primary', href: '/' }, 'Back to the start page'))))))
+    heading.focus()
+    announce('The event was erased.')
+  })
+  const eraseCard = h('section', { class: 'card erase', 'aria-labelledby': 'erase-h' },
+    h('h2', { id: 'erase-h', text: 'After the workshop' }),
+    h('p', { class: 'hint', id: 'erase-help', text: ERASE_MEANS }),
+    eraseButton,
+    eraseDialog.el)
+
   replace(root, h('div', { class: 'dashboard-page' },
     h('header', { class: 'site-header' }, h('p', { class: 'brand' }, h('a', { href: '/' }, 'Candor')), title, headerCode, status),
     h('main', {},
@@ -141,7 +164,8 @@ export async function dashboardPage (root, { eventId, token }) {
         grid,
         addRoom),
       linksCard,
-      exportsCard)))
+      exportsCard,
+      eraseCard)))
 
   function card (room) {
     const parts = {
@@ -194,8 +218,10 @@ export async function dashboardPage (root, { eventId, token }) {
   }
 
   let timer = 0
+  let erased = false
   async function refresh () {
     clearTimeout(timer)
+    if (erased) return
     try {
       const { rooms } = await api.rooms(eventId, token)
       render(rooms)
@@ -222,6 +248,45 @@ export async function dashboardPage (root, { eventId, token }) {
     setText(status, error.message)
   }
   refresh()
+}
+
+const ERASE_MEANS = 'Erasing deletes every board of this event, with all its notes, votes, drafts and links, from the server for good: nobody, you included, can open or export them again.'
+
+/** "Are you sure?" for erasing: says in one sentence what erasing means, and runs `erase` on confirmation. */
+function eraseConfirmation (erase) {
+  const problem = h('p', { class: 'error', role: 'alert', hidden: true })
+  const confirm = h('button', { type: 'button', class: 'danger' }, 'Erase the event for good')
+  const cancel = h('button', { type: 'button' }, 'Cancel')
+  const dialog = h('dialog', { class: 'dialog', id: 'erase-dialog', 'aria-labelledby': 'erase-dialog-h', 'aria-describedby': 'erase-what' },
+    h('h2', { id: 'erase-dialog-h', text: 'Erase this event?' }),
+    h('p', { id: 'erase-what', text: `${ERASE_MEANS} Export what you want to keep first.` }),
+    problem,
+    h('div', { class: 'row end' }, cancel, confirm))
+  let opener = null
+  cancel.addEventListener('click', () => dialog.close())
+  dialog.addEventListener('close', () => opener?.isConnected && opener.focus())
+  confirm.addEventListener('click', async () => {
+    confirm.disabled = cancel.disabled = true
+    problem.hidden = true
+    try {
+      await erase()
+      dialog.close()
+    } catch (error) {
+      problem.textContent = `Not erased: ${error.message}`
+      problem.hidden = false
+    } finally {
+      confirm.disabled = cancel.disabled = false
+    }
+  })
+  return {
+    el: dialog,
+    open (from) {
+      opener = from
+      problem.hidden = true
+      dialog.showModal()
+      cancel.focus()
+    }
+  }
 }
 
 /** "Are you sure?" for revoking: says what happens to everyone, and runs `revoke` on confirmation. */

@@ -41,7 +41,7 @@ export async function joinPage (root, { eventId, code }) {
         agreement.intro ? h('p', { class: 'intro', text: agreement.intro }) : null,
         h('ul', {}, (agreement.items || []).map((item) => h('li', { text: item }))),
         h('label', { class: 'check big', for: 'agree' }, agree, ' I agree to these ground rules'))
-      : null,
+      : info.retention ? h('p', { class: 'retention hint', text: info.retention }) : null,
     h('label', { for: 'join-name', text: 'Your name (optional)' }),
     name,
     h('p', { class: 'hint', id: 'join-name-help', text: 'Your notes are anonymous unless you choose to sign one; your name is only shown on notes you sign and in the list of who is here.' }),

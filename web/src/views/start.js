@@ -81,6 +81,16 @@ export function startPage (root) {
   const templateHelp = h('p', { class: 'hint', id: 'template-help' })
   const titleInput = h('input', { id: 'create-title', name: 'title', required: true, maxlength: '200', value: '' })
   const roomsInput = h('input', { id: 'create-rooms', name: 'rooms', type: 'number', min: '0', max: '50', value: '3', inputmode: 'numeric', 'aria-describedby': 'rooms-help' })
+  // Shown only when the server asks for its creation token (candor serve --create-token).
+  const tokenInput = h('input', { id: 'create-token', name: 'create-token', type: 'password', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'create-token-help' })
+  const tokenField = h('div', { class: 'create-token', hidden: true },
+    h('label', { for: 'create-token', text: 'Creation token' }), tokenInput,
+    h('p', { class: 'hint', id: 'create-token-help', text: 'This server lets only people with its creation token create events. Ask whoever runs it.' }))
+  const showTokenField = () => {
+    tokenField.hidden = false
+    tokenInput.required = true
+  }
+  const retention = h('p', { class: 'retention hint', id: 'retention', hidden: true })
   const createError = h('p', { class: 'error', role: 'alert', hidden: true })
   const createButton = h('button', { type: 'submit', class: 'primary' }, 'Create event')
   const createForm = h('form', { class: 'card', 'aria-labelledby': 'create-title-h', novalidate: true },
@@ -90,6 +100,7 @@ export function startPage (root) {
     h('label', { for: 'create-template', text: 'Template' }), templateSelect, templateHelp,
     h('label', { for: 'create-rooms', text: 'Breakout rooms' }), roomsInput,
     h('p', { class: 'hint', id: 'rooms-help', text: 'Groups of 5–12 people work best. You can add rooms during the session.' }),
+    tokenField,
     createError,
     createButton)
   const createSection = h('section', { class: 'create' }, createForm)
@@ -100,6 +111,15 @@ export function startPage (root) {
     templateHelp.textContent = t ? `${t.sections.length} sections${t.agreement ? ', with ground rules to agree to' : ''}. ${t.description || ''}` : ''
   }
   templateSelect.addEventListener('change', describe)
+  api.info().then((info) => {
+    if (info.create_token_required) showTokenField()
+    if (info.retention) {
+      retention.textContent = info.retention
+      retention.hidden = false
+    }
+  }).catch(() => {
+    // An older server: no token field, no retention to announce.
+  })
   api.templates().then(({ templates: list }) => {
     templates = list
     replace(templateSelect, ...list.map((t) => h('option', { value: t.id }, t.title)))
@@ -126,9 +146,15 @@ export function startPage (root) {
       roomsInput.focus()
       return
     }
+    if (!tokenField.hidden && !tokenInput.value.trim()) {
+      createError.textContent = 'Type the creation token of this server.'
+      createError.hidden = false
+      tokenInput.focus()
+      return
+    }
     createButton.disabled = true
     try {
-      const created = await api.createEvent(title, templateSelect.value || 'beyond-hero-stories', rooms)
+      const created = await api.createEvent(title, templateSelect.value || 'beyond-hero-stories', rooms, tokenInput.value.trim() || null)
       memory.rememberCreated(created.event_id, {
         event_id: created.event_id, title: created.title, join_code: created.join_code, join_url: created.join_url,
         facilitator_url: created.facilitator_url, viewer_url: created.viewer_url, created_ms: Date.now()
@@ -147,13 +173,18 @@ export function startPage (root) {
       createError.textContent = error.message
       createError.hidden = false
       createButton.disabled = false
+      if (error.code === 'create_token_required') {
+        showTokenField()
+        tokenInput.focus()
+      }
     }
   })
 
   replace(root, h('div', { class: 'start-page' },
     h('header', { class: 'site-header' },
       h('h1', {}, 'Candor'),
-      h('p', { class: 'tagline', text: 'Boards for workshops where people share what went wrong, not only hero stories.' })),
+      h('p', { class: 'tagline', text: 'Boards for workshops where people share what went wrong, not only hero stories.' }),
+      retention),
     h('main', { class: 'start-grid' }, h('section', { class: 'join' }, joinForm), createSection, recentEvents())))
 }
 
