@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS rooms (
 );
 CREATE INDEX IF NOT EXISTS rooms_event ON rooms (event_id, position);
 """
+# Added after the first release: files made before it gain the column when opened.
+DETAILS_COLUMN = "ALTER TABLE events ADD COLUMN details TEXT NOT NULL DEFAULT '{}'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,14 @@ class EventStore(Protocol):
         """Revoke earlier participant links: a new epoch and join code; returns the new epoch."""
         ...
 
+    async def details(self, event_id: str) -> dict[str, Any]:
+        """The facilitator's details of the event as JSON (see events/details.py); ``{}`` when none were set."""
+        ...
+
+    async def set_details(self, event_id: str, details: dict[str, Any]) -> None:
+        """Replace the event's details."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -91,7 +101,17 @@ class SqliteEventStore:
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = FULL")
         self._conn.executescript(SCHEMA)
+        self._add_details_column()
         self._lock = threading.Lock()
+
+    def _add_details_column(self) -> None:
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(events)")}
+        if "details" not in columns:
+            try:
+                self._conn.execute(DETAILS_COLUMN)
+            except sqlite3.OperationalError as exc:  # another process added it a moment ago
+                if "duplicate column" not in str(exc):
+                    raise LogUnavailable(f"the event store failed: {exc}") from exc
 
     async def _run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         def run() -> list[tuple[Any, ...]]:
@@ -160,6 +180,14 @@ class SqliteEventStore:
         await self._run("UPDATE events SET epoch = epoch + 1, join_code = ? WHERE id = ?", join_code, event_id)
         rows = await self._run("SELECT epoch FROM events WHERE id = ?", event_id)
         return int(rows[0][0])
+
+    async def details(self, event_id: str) -> dict[str, Any]:
+        rows = await self._run("SELECT details FROM events WHERE id = ?", event_id)
+        found = json.loads(rows[0][0]) if rows else {}
+        return found if isinstance(found, dict) else {}
+
+    async def set_details(self, event_id: str, details: dict[str, Any]) -> None:
+        await self._run("UPDATE events SET details = ? WHERE id = ?", json.dumps(details), event_id)
 
     async def close(self) -> None:
         with self._lock:
