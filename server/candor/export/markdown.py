@@ -35,7 +35,7 @@ def inline(text: str) -> str:
     return _LINE_START.sub(lambda m: "\\" + m.group(1) if not m.group(1).isdigit() else m.group(1) + "\\", escaped)
 
 
-def _block(text: str) -> str:
+def block(text: str) -> str:
     """User text that may span lines, kept as hard line breaks inside a list item."""
     lines = [inline(line) for line in text.split("\n") if line.strip()]
     return "\\\n  ".join(lines) if lines else inline(text)
@@ -50,7 +50,7 @@ def _bullet(note: ExportNote) -> str:
     if note.purged:
         return f"- *{WITHDRAWN_TEXT}*"  # our words, not the note's: its text was purged
     suffix = note_suffix(note)
-    return f"- {_block(note.text)}" + (f" *({inline(suffix)})*" if suffix else "")
+    return f"- {block(note.text)}" + (f" *({inline(suffix)})*" if suffix else "")
 
 
 def _notes(out: list[str], section: ExportSection, level: int) -> None:
@@ -131,7 +131,7 @@ def _stories(out: list[str], export: Export) -> None:
                 out += [f"*{inline(EMPTY_PART)}*", ""]
             for note in part.notes:
                 suffix = note_suffix(note)
-                out += [_block(note.text) + (f" *({inline(suffix)})*" if suffix else ""), ""]
+                out += [block(note.text) + (f" *({inline(suffix)})*" if suffix else ""), ""]
 
 
 def _closing(out: list[str], export: Export, closing: list[ExportSection]) -> None:

@@ -17,35 +17,26 @@ from candor.export.themes import Placed, SectionRule
 
 
 def tell_stories(title: str, parts: Sequence[SectionRule], placed: Sequence[Placed]) -> Stories:
-    """The stories told through ``parts``, in the order their first note appears on the boards."""
+    """The stories told through ``parts``, the one whose first note was written first first."""
     wanted = {rule.id for rule in parts}
-    stories: dict[str, tuple[str, tuple[float, ...], dict[str, list[ExportNote]]]] = {}
+    names: dict[str, str] = {}
+    notes: dict[str, dict[str, list[ExportNote]]] = {}
     for p in placed:
         if p.section not in wanted or p.counted_only:
             continue
         key = p.cluster_key if p.cluster_key is not None else f"\x00room\x00{p.room_label}"
-        name = p.cluster_label if p.cluster_key is not None else p.room_label
-        order = p.order if p.cluster_key is not None else (p.order[0], float("inf"))
-        known = stories.get(key)
-        if known is None:
-            stories[key] = (name, order, {p.section: [p.note]})
-            continue
-        by_part = known[2]
-        by_part.setdefault(p.section, []).append(p.note)
-        stories[key] = (known[0], min(known[1], order), by_part)
-    told = [
-        (
-            order,
-            Story(
-                name,
-                tuple(
-                    StoryPart(rule.id, rule.title, tuple(sorted(by_part.get(rule.id, []), key=_written)))
-                    for rule in parts
-                ),
+        names.setdefault(key, p.cluster_label if p.cluster_key is not None else p.room_label)
+        notes.setdefault(key, {}).setdefault(p.section, []).append(p.note)
+    told = []
+    for key, by_part in notes.items():
+        first = min(_written(n) for part in by_part.values() for n in part)
+        story = Story(
+            names[key],
+            tuple(
+                StoryPart(rule.id, rule.title, tuple(sorted(by_part.get(rule.id, []), key=_written))) for rule in parts
             ),
         )
-        for name, order, by_part in stories.values()
-    ]
+        told.append((first, story))
     told.sort(key=lambda pair: pair[0])
     return Stories(title, tuple(story for _, story in told))
 

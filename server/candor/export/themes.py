@@ -235,7 +235,8 @@ def placed_notes(
     rooms: Sequence[RoomBoard], rules: Sequence[SectionRule], audience: Audience, labels: Mapping[str, str]
 ) -> list[Placed]:
     by_id = {rule.id: rule for rule in rules}
-    found = (place(group, audience, by_id, labels) for group in note_groups(rooms))
+    known = {**{room.info.id: room.info.label for room in rooms}, **labels}
+    found = (place(group, audience, by_id, known) for group in note_groups(rooms))
     return [p for p in found if p is not None]
 
 
