@@ -24,7 +24,7 @@ def rendered(markdown: str) -> tuple[str, list[str]]:
     return html.unescape(re.sub(r"<[^>]+>", "", out)), tags
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.one_of(MARKUP, st.text(max_size=60)))
 @example("<img src=x onerror=alert(1)>")
 @example("[click](javascript:alert(1))")
@@ -38,7 +38,7 @@ def test_a_note_renders_as_exactly_its_words(raw: str) -> None:
     assert " ".join(out.split()) == words
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(MARKUP)
 def test_a_heading_renders_as_exactly_its_words(raw: str) -> None:
     text = clean_text(raw)

@@ -87,7 +87,7 @@ def rules(privacy: dict[str, str]) -> list[SectionRule]:
 privacy_of = st.fixed_dictionaries({s: st.sampled_from(["notes", "notes", "counts", "nothing"]) for s in SECTIONS})
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(event(), st.sampled_from(["event", "public"]), privacy_of)
 def test_each_note_once_under_the_narrowest_consent_of_it_and_its_copies(
     made: tuple[list[RoomBoard], list[dict[str, Any]]], audience: Audience, privacy: dict[str, str]
@@ -133,7 +133,7 @@ def test_each_note_once_under_the_narrowest_consent_of_it_and_its_copies(
     assert not any(s.id == sid for s in sections for sid, p in privacy.items() if p == "nothing")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(event())
 def test_the_room_itself_sees_every_note_that_was_not_withdrawn(
     made: tuple[list[RoomBoard], list[dict[str, Any]]],

@@ -48,8 +48,9 @@ OTHER_SECTION: Final = "Other notes"
 
 Shown = Literal["notes", "counts"]
 
-# C0 control characters other than tab and newline: not text, and not allowed in XML (pptx).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# C0 control characters other than tab and newline: not text, and not allowed in XML (pptx); and lone
+# surrogates, which no file encoding can hold.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
