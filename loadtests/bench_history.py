@@ -50,10 +50,10 @@ from pycrdt import Doc, Map
 from candor.board.initial import initial_board
 from candor.board.projection import board_to_json
 from candor.board.templates import builtin_templates, template_to_json
+from candor.export.deck import plan_slides
 from candor.export.gather import EventInfo, gather_event
 from candor.export.model import RoomInfo
 from candor.export.pptx import render_pptx
-from candor.export.slides import plan_slides
 from candor.history.rebuild import rebuild
 from candor.history.timeline import timeline
 from candor.ids import PeerId, RoomId, Seq
@@ -236,14 +236,14 @@ async def bench(a: argparse.Namespace, data: Path) -> None:
             while len(board.entries) < a.room_updates:
                 board.edit()
             await write_log(log, RoomId(info.id), board, a.snapshot_every)
-        event = EventInfo("ev-bench", "Beyond hero stories: benchmark", TEMPLATE.get("description"))
+        event = EventInfo("ev-bench", "Beyond hero stories: benchmark", TEMPLATE)
         for attempt in range(1, a.export_repeats + 1):
             t, cpu = time.perf_counter(), time.process_time()
             export = await gather_event(log, event, rooms, "event")
             gathered = time.perf_counter() - t
             deck = render_pptx(export)
             total, total_cpu = time.perf_counter() - t, time.process_time() - cpu
-            notes = sum(room.note_count for room in export.rooms)
+            notes = export.note_count
             print(
                 f"event export to pptx #{attempt}: {a.rooms} rooms x {a.room_updates} updates, {notes} notes shown, "
                 f"{len(plan_slides(export))} slides, {len(deck) / 1024:.0f} KiB: {total:.2f} s "

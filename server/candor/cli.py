@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
-from candor.errors import BadRequest, CandorError, RoomNotFound
+from candor.errors import BadRequest, CandorError, ExportUnavailable, RoomNotFound
 from candor.ids import RoomId, is_valid_room_id
 from candor.log.sqlite import DURABILITY, DURABILITY_PROCESS
 from candor.logs import configure as configure_logging
@@ -193,8 +193,9 @@ class ProgressBar:
 
 
 async def _export(data: Path, target: str, at: str | None, audience: str | None, bar: ProgressBar) -> Export:
+    from candor.events.details import stored_details
     from candor.events.reveal import split_drafts_room
-    from candor.events.store import SqliteEventStore
+    from candor.events.store import EventRecord, SqliteEventStore
     from candor.export.gather import EVENT_AUDIENCES, EventInfo, gather_event, gather_room
     from candor.export.model import RoomInfo, parse_audience
     from candor.log.sqlite import SqliteLog
@@ -204,10 +205,16 @@ async def _export(data: Path, target: str, at: str | None, audience: str | None,
     log = SqliteLog(data / "candor.sqlite3")
     # Opening the store would create it: a data directory of free-form rooms has none.
     store = SqliteEventStore(data / "events.sqlite3") if (data / "events.sqlite3").exists() else None
+
+    async def about(event: EventRecord) -> EventInfo:
+        assert store is not None
+        details = stored_details(await store.details(event.id))
+        return EventInfo(event.id, event.title, event.template, details, event.created_ms)
+
     try:
         event = await store.event(target) if store else None
         if store is not None and event is not None:
-            info = EventInfo(event.id, event.title, event.template.get("description"))
+            info = await about(event)
             rooms = [RoomInfo(r.id, r.label, r.kind) for r in await store.rooms(event.id)]
             chosen = parse_audience(audience, EVENT_AUDIENCES)
             return await gather_event(log, info, rooms, chosen, at, progress=bar)
@@ -219,9 +226,9 @@ async def _export(data: Path, target: str, at: str | None, audience: str | None,
             return await gather_room(log, RoomInfo(target, target), chosen, at, progress=bar)
         owner = await store.event(room.event_id)
         labels = {r.id: r.label for r in await store.rooms(room.event_id)}
-        about = EventInfo(owner.id, owner.title, owner.template.get("description")) if owner else None
         info_room = RoomInfo(room.id, room.label, room.kind)
-        return await gather_room(log, info_room, chosen, at, event=about, room_labels=labels, progress=bar)
+        owner_info = await about(owner) if owner else None
+        return await gather_room(log, info_room, chosen, at, event=owner_info, room_labels=labels, progress=bar)
     finally:
         await log.close()
         if store is not None:
@@ -244,7 +251,11 @@ def export(args: argparse.Namespace) -> int:
     except CandorError as exc:
         print(f"candor export: {exc.message}", file=sys.stderr)
         return 1
-    body = fmt.render(result)
+    try:
+        body = fmt.render(result)
+    except ExportUnavailable as exc:
+        print(f"candor export: {exc.message}", file=sys.stderr)
+        return 2
     target = Path(args.output) if args.output else Path(export_filename(result, fmt))
     try:
         target.write_bytes(body)
@@ -252,6 +263,7 @@ def export(args: argparse.Namespace) -> int:
         print(f"candor export: cannot write {target}: {exc.strerror}", file=sys.stderr)
         return 1
     rooms = ", ".join(f"{room.label} at seq {room.seq}" for room in result.rooms) or "no rooms"
+    rooms = f"{result.moment}: {rooms}"
     print(f"candor export: wrote {target} ({len(body)} bytes; {rooms})", file=sys.stderr)
     return 0
 
@@ -355,10 +367,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--redis-url", metavar="URL", help="read the log from this Redis instead of --data")
     r.set_defaults(func=replay)
 
-    e = sub.add_parser("export", help="export a room or a whole event as Markdown, HTML slides, pptx or JSON")
+    e = sub.add_parser(
+        "export", help="export a room, or a whole event by theme, as Markdown, HTML slides, pptx, JSON or PDF"
+    )
     e.add_argument("target", metavar="ROOM_OR_EVENT", help="a room id or an event id")
-    e.add_argument("--format", required=True, choices=["md", "html", "pptx", "json"])
-    e.add_argument("--at", help="a seq number (rooms) or an ISO 8601 time (default: now)")
+    e.add_argument("--format", required=True, choices=["md", "html", "pptx", "json", "pdf"])
+    e.add_argument(
+        "--at", help="a seq number (rooms), an ISO 8601 time, or end-of-PHASE, e.g. end-of-vote (default: now)"
+    )
     e.add_argument(
         "--audience",
         choices=["room", "event", "public"],

@@ -169,6 +169,14 @@ class RoomClosing(CandorError):
     code = "room_closing"
 
 
+class ExportUnavailable(CandorError):
+    """An export format this server cannot make (a PDF without LibreOffice), or whose converter failed."""
+
+    ws_close_code = WS_1011_INTERNAL_ERROR
+    http_status = 501
+    code = "export_unavailable"
+
+
 class LogConflict(CandorError):
     """A record with this room and seq is already stored (a second writer?)."""
 

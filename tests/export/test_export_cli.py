@@ -64,7 +64,7 @@ def test_cli_exports_an_event_to_pptx_and_json(shop: Workshop, tmp_path: Path) -
     done = candor_export(data, shop.event.id, "--format", "pptx", "-o", str(deck))
     assert done.returncode == 0, done.stderr
     titles = [slide.shapes.title.text for slide in Presentation(io.BytesIO(deck.read_bytes())).slides]
-    assert titles[0] == "Engage unconference" and "Room 2" in titles
+    assert titles[0] == "Engage unconference" and "Practical ideas for moving beyond hero stories" in titles
     assert "rebuilding Room 1" in done.stderr and "rebuilding Room 2" in done.stderr
     document = tmp_path / "event.json"
     done = candor_export(data, shop.event.id, "--format", "json", "--audience", "public", "-o", str(document))
@@ -92,6 +92,29 @@ def test_cli_refuses_what_it_cannot_export_with_a_reason(
     assert done.returncode == 2
     assert words in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_exports_an_event_as_it_stood_at_the_end_of_a_phase(shop: Workshop, tmp_path: Path) -> None:
+    out = tmp_path / "vote.md"
+    done = candor_export(
+        shop.event.server.data_dir, shop.event.id, "--format", "md", "--at", "end-of-cluster", "-o", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert "as it stood at the end of clustering" in text
+    assert "### Culture\n" in text and "vote" not in text  # clustered, and the vote had not begun
+
+
+def test_cli_says_clearly_that_a_pdf_needs_libreoffice(shop: Workshop, tmp_path: Path) -> None:
+    out = tmp_path / "deck.pdf"
+    done = subprocess.run(
+        [sys.executable, "-m", "candor", "export", shop.event.id, "--format", "pdf", "-o", str(out),
+         "--data", str(shop.event.server.data_dir)],
+        capture_output=True, text=True, timeout=60, env={"PATH": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "needs LibreOffice" in done.stderr and "pptx" in done.stderr
+    assert not out.exists()
 
 
 def test_cli_needs_an_event_log(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from pptx import Presentation
 
 from boards import call
 from candor.export.markdown import render_markdown
-from candor.export.model import WITHDRAWN_TEXT, Export, RoomInfo, export_room
+from candor.export.model import WITHDRAWN_TEXT, Export, RoomInfo
+from candor.export.themes import RoomBoard, build_sections, placed_notes, section_rules
 from workshop import Workshop, fetch, run_workshop
 
 FORMATS = ["md", "html", "json", "pptx"]
@@ -53,10 +54,10 @@ def export_json(shop: Workshop, path: str) -> dict[str, Any]:
 def notes_of(export: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every note of a JSON export by id."""
     found = {}
-    for room in export["rooms"]:
-        for section in room["sections"]:
-            for note in section["notes"] + [n for c in section["clusters"] for n in c["notes"]]:
-                found[note["id"]] = note
+    for section in export["sections"]:
+        for note in section["notes"] + [n for c in section["clusters"] for n in c["notes"]]:
+            assert note["id"] not in found  # each note once
+            found[note["id"]] = note
     return found
 
 
@@ -147,7 +148,7 @@ def test_an_export_at_the_midpoint_is_the_board_as_it_stood(shop: Workshop) -> N
     notes = notes_of(export)
     assert set(notes) == set(expected(board.body["board"], "room"))
     assert ids(shop, "A3", "C2") <= set(notes)  # not yet withdrawn, not yet deleted
-    assert all(section["clusters"] == [] for section in export["rooms"][0]["sections"])
+    assert all(section["clusters"] == [] for section in export["sections"])
     assert all(note["votes"] == 0 for note in notes.values())
 
 
@@ -162,22 +163,22 @@ def test_deleted_and_withdrawn_notes_stay_out_of_later_exports(shop: Workshop, f
 
 def _room_at(shop: Workshop, seq: int, purged: set[str]) -> Export:
     board = call(shop.event.server, "GET", f"/api/rooms/{shop.room1}/board?at={seq}&token={shop.event.facilitator}")
-    room = export_room(
-        board.body["board"], RoomInfo(shop.room1, "Room 1"), "room", seq=seq, time_ms=None, purged=frozenset(purged)
-    )
-    return Export("room", "room", "Room 1", None, None, None, 0, (room,), ())
+    room = RoomBoard(RoomInfo(shop.room1, "Room 1"), board.body["board"], seq, None, frozenset(purged))
+    rules = section_rules(board.body["board"]["sections"])
+    sections = build_sections(placed_notes([room], rules, "room", {}), rules, "room")
+    return Export("room", "room", "Room 1", None, None, None, "now", 0, "today", (), sections)
 
 
 def test_a_purged_note_shows_as_withdrawn_in_exports_of_earlier_moments(shop: Workshop) -> None:
     a3 = shop.note("A3")
     earlier = _room_at(shop, shop.midpoint, {a3.id})
-    [placeholder] = [n for s in earlier.rooms[0].sections for n in s.all_notes if n.id == a3.id]
+    [placeholder] = [n for s in earlier.sections for n in s.all_notes if n.id == a3.id]
     assert placeholder.text == WITHDRAWN_TEXT and placeholder.purged
     assert placeholder.author_name is None and placeholder.votes == 0
     markdown = render_markdown(earlier)
     assert WITHDRAWN_TEXT in markdown and a3.text not in markdown
     later = _room_at(shop, shop.end, {a3.id})
-    assert a3.id not in {n.id for s in later.rooms[0].sections for n in s.all_notes}
+    assert a3.id not in {n.id for s in later.sections for n in s.all_notes}
 
 
 # -- votes and the synthesis --------------------------------------------------------------
@@ -185,7 +186,7 @@ def test_a_purged_note_shows_as_withdrawn_in_exports_of_earlier_moments(shop: Wo
 
 def test_votes_are_summed_and_order_the_notes_of_a_cluster(shop: Workshop) -> None:
     export = export_json(shop, f"/api/rooms/{shop.room1}/export")
-    [ideas] = [s for s in export["rooms"][0]["sections"] if s["id"] == "practical-ideas"]
+    [ideas] = [s for s in export["sections"] if s["id"] == "practical-ideas"]
     culture = next(c for c in ideas["clusters"] if c["label"] == "Culture")
     assert [(n["id"], n["votes"]) for n in culture["notes"]] == [
         (shop.note("A1").id, 3),
@@ -198,15 +199,14 @@ def test_votes_are_summed_and_order_the_notes_of_a_cluster(shop: Workshop) -> No
 
 def test_practical_ideas_are_brought_together_across_rooms(shop: Workshop) -> None:
     export = export_json(shop, f"/api/events/{shop.event.id}/export")
-    groups = {
-        g["label"]: [(i["note"]["id"], i["room"]["label"]) for i in g["ideas"]] for g in export["practical_ideas"]
-    }
-    assert groups == {
+    [ideas] = [s for s in export["sections"] if s["id"] == "practical-ideas"]
+    clusters = {c["label"]: [(n["id"], n["rooms"]) for n in c["notes"]] for c in ideas["clusters"]}
+    assert clusters == {  # "Culture" and "  culture " are one cluster, most voted first
         "Culture": [
-            (shop.note("A1").id, "Room 1"),
-            (shop.note("C1").id, "Room 1"),
-            (shop.note("B2").id, "Room 1"),
-            (shop.note("D1").id, "Room 2"),
+            (shop.note("A1").id, ["Room 1"]),
+            (shop.note("C1").id, ["Room 1"]),
+            (shop.note("B2").id, ["Room 1"]),
+            (shop.note("D1").id, ["Room 2"]),
         ],
-        None: [(shop.note("D3").id, "Room 2")],
     }
+    assert [(n["id"], n["rooms"]) for n in ideas["notes"]] == [(shop.note("D3").id, ["Room 2"])]

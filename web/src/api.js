@@ -56,6 +56,10 @@ export const api = {
   /** The board now, or as it stood after seq `at` (a number) or at an ISO time. */
   board: (roomId, token, at = null) =>
     call('GET', `/api/rooms/${enc(roomId)}/board${at === null || at === undefined ? '' : `?at=${enc(String(at))}`}`, { token }),
+  /** What the facilitator told about the event for its exports (schemas/event-details.schema.json). */
+  details: async (eventId, token) => (await call('GET', `/api/events/${enc(eventId)}/details`, { token })).details,
+  saveDetails: async (eventId, token, details) =>
+    (await call('PUT', `/api/events/${enc(eventId)}/details`, { token, body: details })).details,
   /** One page of the room's timeline: {events, next}. */
   history: (roomId, token, after = 0, limit = 1000) =>
     call('GET', `/api/rooms/${enc(roomId)}/history?after=${after}&limit=${limit}`, { token })

@@ -48,6 +48,10 @@ class Agreement:
     intro: str | None = None
 
 
+# What an export for anyone outside a room shows of a section (see the schema's ``outside_room``).
+OUTSIDE_ROOM = ("notes", "counts", "nothing")
+
+
 @dataclass(frozen=True)
 class Section:
     """One area of the board, with the prompts that help participants write notes in it."""
@@ -58,6 +62,39 @@ class Section:
     group: str | None = None
     description: str | None = None
     private_until_reveal: bool = False
+    outside_room: str = "notes"
+    closing: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One part of the session, as an export's "What we did" tells it."""
+
+    title: str
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class WhatWeDid:
+    steps: tuple[Step, ...]
+    intro: str | None = None
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A framework the session used: a run of sections whose prompts are its questions."""
+
+    title: str
+    sections: tuple[str, ...]
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Narrative:
+    """Stories told through these sections in order (a beginning, middle and end)."""
+
+    title: str
+    sections: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -71,6 +108,10 @@ class Template:
     agreement: Agreement | None = None
     votes_per_person: int = 5
     note_max_chars: int = 500
+    question: str | None = None
+    what_we_did: WhatWeDid | None = None
+    frameworks: tuple[Framework, ...] = ()
+    narrative: Narrative | None = None
 
 
 def validate_template(data: object) -> Template:
@@ -92,12 +133,20 @@ def template_to_json(t: Template) -> dict[str, object]:
     out: dict[str, object] = {"id": t.id, "title": t.title}
     if t.description is not None:
         out["description"] = t.description
+    if t.question is not None:
+        out["question"] = t.question
     if t.agreement is not None:
         agreement: dict[str, object] = {"title": t.agreement.title}
         if t.agreement.intro is not None:
             agreement["intro"] = t.agreement.intro
         agreement["items"] = list(t.agreement.items)
         out["agreement"] = agreement
+    if t.what_we_did is not None:
+        out["what_we_did"] = _what_we_did_to_json(t.what_we_did)
+    if t.frameworks:
+        out["frameworks"] = [_framework_to_json(f) for f in t.frameworks]
+    if t.narrative is not None:
+        out["narrative"] = {"title": t.narrative.title, "sections": list(t.narrative.sections)}
     out["sections"] = [_section_to_json(s) for s in t.sections]
     out["votes_per_person"] = t.votes_per_person
     out["note_max_chars"] = t.note_max_chars
@@ -191,7 +240,7 @@ def _describe(error: ValidationError) -> Iterator[tuple[JsonPath, str]]:
 
 
 def _extra_problems(data: object) -> Iterator[tuple[JsonPath, str]]:
-    """What the schema cannot say: ids anchored strictly, section ids unique."""
+    """What the schema cannot say: ids anchored strictly, section ids unique, references to sections that exist."""
     if not isinstance(data, Mapping):
         return
     template_id = data.get("id")
@@ -212,6 +261,31 @@ def _extra_problems(data: object) -> Iterator[tuple[JsonPath, str]]:
             yield ("sections", index, "id"), f"section id {section_id!r} is already used by the section at {first}"
         else:
             first_use[section_id] = index
+    yield from _reference_problems(data, set(first_use))
+    closing = [i for i, s in enumerate(sections) if isinstance(s, Mapping) and s.get("closing") is True]
+    for index in closing[1:]:
+        yield ("sections", index, "closing"), "only one section can close the export"
+
+
+def _reference_problems(data: Mapping[str, Any], known: set[str]) -> Iterator[tuple[JsonPath, str]]:
+    """Frameworks and the narrative name sections of this template."""
+    frameworks = data.get("frameworks")
+    lists: list[tuple[JsonPath, object]] = []
+    if isinstance(frameworks, list):
+        lists += [
+            (("frameworks", n, "sections"), f.get("sections"))
+            for n, f in enumerate(frameworks)
+            if isinstance(f, Mapping)
+        ]
+    narrative = data.get("narrative")
+    if isinstance(narrative, Mapping):
+        lists.append((("narrative", "sections"), narrative.get("sections")))
+    for path, ids in lists:
+        if not isinstance(ids, list):
+            continue
+        for index, section_id in enumerate(ids):
+            if isinstance(section_id, str) and section_id not in known:
+                yield (*path, index), f"no section {section_id!r} in this template"
 
 
 def _template_from(data: Mapping[str, Any]) -> Template:
@@ -227,7 +301,37 @@ def _template_from(data: Mapping[str, Any]) -> Template:
         # JSON Schema counts 5.0 as an integer; keep the Python value an int.
         votes_per_person=int(data.get("votes_per_person", 5)),
         note_max_chars=int(data.get("note_max_chars", 500)),
+        question=data.get("question"),
+        what_we_did=_what_we_did_from(data.get("what_we_did")),
+        frameworks=tuple(
+            Framework(f["title"], tuple(f["sections"]), f.get("description")) for f in data.get("frameworks", ())
+        ),
+        narrative=None
+        if data.get("narrative") is None
+        else Narrative(data["narrative"]["title"], tuple(data["narrative"]["sections"])),
     )
+
+
+def _what_we_did_from(data: Mapping[str, Any] | None) -> WhatWeDid | None:
+    if data is None:
+        return None
+    return WhatWeDid(tuple(Step(s["title"], s.get("text")) for s in data["steps"]), data.get("intro"))
+
+
+def _what_we_did_to_json(w: WhatWeDid) -> dict[str, object]:
+    out: dict[str, object] = {}
+    if w.intro is not None:
+        out["intro"] = w.intro
+    out["steps"] = [{"title": s.title, **({"text": s.text} if s.text is not None else {})} for s in w.steps]
+    return out
+
+
+def _framework_to_json(f: Framework) -> dict[str, object]:
+    out: dict[str, object] = {"title": f.title}
+    if f.description is not None:
+        out["description"] = f.description
+    out["sections"] = list(f.sections)
+    return out
 
 
 def _section_from(data: Mapping[str, Any]) -> Section:
@@ -238,6 +342,8 @@ def _section_from(data: Mapping[str, Any]) -> Section:
         group=data.get("group"),
         description=data.get("description"),
         private_until_reveal=bool(data.get("private_until_reveal", False)),
+        outside_room=str(data.get("outside_room", "notes")),
+        closing=bool(data.get("closing", False)),
     )
 
 
@@ -249,6 +355,8 @@ def _section_to_json(s: Section) -> dict[str, object]:
         out["description"] = s.description
     out["prompts"] = list(s.prompts)
     out["private_until_reveal"] = s.private_until_reveal
+    out["outside_room"] = s.outside_room
+    out["closing"] = s.closing
     return out
 
 

@@ -1,7 +1,7 @@
 """Events, their rooms and the token secret in Redis, shared by every process of ``candor serve --redis-url``.
 
 Keys: ``candor:{EVENT}:event`` (hash: title, template as JSON, created_ms,
-join_code, epoch), ``candor:{EVENT}:rooms`` (sorted set of room ids by
+join_code, epoch, and the facilitator's details as JSON), ``candor:{EVENT}:rooms`` (sorted set of room ids by
 position), ``candor:{ROOM}:room`` (hash: event_id, kind, label, position; the
 room's hash tag, so it sits beside the room's log on a cluster) and
 ``candor:secret``. An event is written after its rooms, so it is never seen
@@ -189,6 +189,17 @@ class RedisEventStore:
             await pipe.execute()
             await rewrite_persistence(self._redis)
         return bool(fields)
+
+    async def details(self, event_id: str) -> dict[str, Any]:
+        with self._translated():
+            raw = await self._redis.hget(_event_key(event_id), "details")
+        found = json.loads(as_bytes(raw)) if raw else {}
+        return found if isinstance(found, dict) else {}
+
+    async def set_details(self, event_id: str, details: dict[str, Any]) -> None:
+        with self._translated():
+            if await self._redis.exists(_event_key(event_id)):
+                await self._redis.hset(_event_key(event_id), "details", json.dumps(details))
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS rooms (
 );
 CREATE INDEX IF NOT EXISTS rooms_event ON rooms (event_id, position);
 """
+# Added after the first release: files made before it gain the column when opened.
+DETAILS_COLUMN = "ALTER TABLE events ADD COLUMN details TEXT NOT NULL DEFAULT '{}'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,14 @@ class EventStore(Protocol):
         """Every event's id, sorted."""
         ...
 
+    async def details(self, event_id: str) -> dict[str, Any]:
+        """The facilitator's details of the event as JSON (see events/details.py); ``{}`` when none were set."""
+        ...
+
+    async def set_details(self, event_id: str, details: dict[str, Any]) -> None:
+        """Replace the event's details."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -110,7 +120,17 @@ class SqliteEventStore:
         # Deleted rows are zeroed in the file, not left on free pages (see erase_event).
         self._conn.execute("PRAGMA secure_delete = ON")
         self._conn.executescript(SCHEMA)
+        self._add_details_column()
         self._lock = threading.Lock()
+
+    def _add_details_column(self) -> None:
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(events)")}
+        if "details" not in columns:
+            try:
+                self._conn.execute(DETAILS_COLUMN)
+            except sqlite3.OperationalError as exc:  # another process added it a moment ago
+                if "duplicate column" not in str(exc):
+                    raise LogUnavailable(f"the event store failed: {exc}") from exc
 
     async def _run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         def run() -> list[tuple[Any, ...]]:
@@ -205,6 +225,14 @@ class SqliteEventStore:
                 return found
 
         return await asyncio.to_thread(run)
+
+    async def details(self, event_id: str) -> dict[str, Any]:
+        rows = await self._run("SELECT details FROM events WHERE id = ?", event_id)
+        found = json.loads(rows[0][0]) if rows else {}
+        return found if isinstance(found, dict) else {}
+
+    async def set_details(self, event_id: str, details: dict[str, Any]) -> None:
+        await self._run("UPDATE events SET details = ? WHERE id = ?", json.dumps(details), event_id)
 
     async def close(self) -> None:
         with self._lock:

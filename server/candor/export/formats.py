@@ -12,8 +12,10 @@ from candor.export.html import render_html
 from candor.export.json import render_json
 from candor.export.markdown import render_markdown
 from candor.export.model import Export
+from candor.export.moments import parse_moment
+from candor.export.pdf import render_pdf
 from candor.export.pptx import render_pptx
-from candor.history.rebuild import format_moment, parse_point
+from candor.history.rebuild import format_moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ FORMATS: Final = {
             render_pptx,
         ),
         Format("json", "json", "application/json", lambda e: render_json(e).encode()),
+        Format("pdf", "pdf", "application/pdf", render_pdf),
     )
 }
 
@@ -51,14 +54,18 @@ def format_named(name: str | None) -> Format:
 
 
 def export_filename(export: Export, fmt: Format) -> str:
-    """``ROOM-seq42.md``, ``EVENT-20261123T1432Z.pptx`` (``-public`` for a public export): safe in any header."""
+    """``ROOM-seq42.md``, ``EVENT-20261123T1432Z.pptx``, ``EVENT-end-of-vote.pdf`` (``-public`` for a public export):
+    safe in any header."""
+    moment = parse_moment(export.requested_at)
     if export.kind == "room" and export.rooms:
         room = export.rooms[0]
         stem = f"{room.id}-seq{room.seq}"
+    elif moment is not None and moment.phase_end is not None:
+        stem = f"{export.event_id or 'export'}-end-of-{moment.phase_end}"
     else:
-        point = parse_point(export.requested_at) if export.requested_at else None
-        moment = format_moment(point.time_ms if point and point.time_ms is not None else export.generated_ms)
-        stem = f"{export.event_id or 'export'}-{re.sub(r'[-:]', '', moment)[:13]}Z"
+        point = moment.point if moment else None
+        when = format_moment(point.time_ms if point and point.time_ms is not None else export.generated_ms)
+        stem = f"{export.event_id or 'export'}-{re.sub(r'[-:]', '', when)[:13]}Z"
     if export.audience == "public":
         stem += "-public"
     return _UNSAFE.sub("_", stem) + "." + fmt.extension

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 from typing import Final
 
+from candor.export.deck import plan_slides
 from candor.export.model import Export
-from candor.export.slides import COLOURS, Line, Slide, plan_slides
+from candor.export.slides import COLOURS, Line, Slide
 
 # No url(), @import or external font: the file must open offline, exactly as sent.
 STYLE: Final = """
@@ -22,13 +23,17 @@ h1 { font-size: 2.4em; margin: 0 0 0.3em; line-height: 1.1; }
 h2 { font-size: 1.6em; margin: 0 0 0.25em; line-height: 1.15; color: #123a5a; }
 .subtitle { font-size: 0.95em; font-style: italic; color: #555; margin: 0 0 0.8em; white-space: pre-line; }
 .title-slide { justify-content: center; }
-.title-slide .subtitle { font-size: 1.1em; font-style: normal; }
+.title-slide ul.body { flex: 0 0 auto; }
 ul.body { list-style: none; margin: 0; padding: 0; flex: 1; overflow: auto; }
 ul.body li { margin: 0 0 0.35em; line-height: 1.25; }
-li.note { padding-left: 0.7em; border-left: 0.25em solid #c8c8c8; }
+li.note, li.item { padding-left: 0.7em; border-left: 0.25em solid #c8c8c8; }
 li.heading { font-weight: 600; font-size: 1.1em; margin-top: 0.6em; color: #123a5a; }
+li.lead { font-size: 1.3em; margin-bottom: 0.6em; }
+li.meta { color: #666; font-size: 0.9em; font-style: italic; }
 li.withdrawn { color: #888; font-style: italic; }
 .detail { color: #666; font-size: 0.85em; margin-left: 0.4em; white-space: nowrap; }
+.rooms { display: inline-block; margin-left: 0.5em; padding: 0 0.45em; border-radius: 0.6em; background: #eef2f6;
+  color: #40566b; font-size: 0.7em; vertical-align: 0.15em; white-space: nowrap; }
 footer { position: absolute; left: 6%; right: 6%; bottom: 2.5%; font-size: 0.6em; color: #777;
   display: flex; justify-content: space-between; }
 aside.notes { display: none; }
@@ -82,29 +87,27 @@ def _text(value: str) -> str:
 
 def _line(line: Line) -> str:
     detail = f'<span class="detail">{_text(line.detail)}</span>' if line.detail else ""
-    if line.kind == "heading":
-        return f'<li class="heading">{_text(line.text)}{detail}</li>'
-    if line.note is None:
-        return f'<li class="text">{_text(line.text)}{detail}</li>'
+    rooms = f'<span class="rooms">{_text(line.rooms)}</span>' if line.rooms else ""
+    if line.kind != "note" or line.note is None:
+        return f'<li class="{line.kind}">{_text(line.text)}{detail}</li>'
     if line.note.purged:
         return f'<li class="note withdrawn">{_text(line.text)}</li>'
     colour = COLOURS.get(line.note.colour or "", "#c8c8c8")
-    return f'<li class="note" style="border-left-color: {colour}">{_text(line.text)}{detail}</li>'
+    return f'<li class="note" style="border-left-color: {colour}">{_text(line.text)}{detail}{rooms}</li>'
 
 
 def _slide(slide: Slide, number: int, total: int) -> str:
     heading = "h1" if slide.kind == "title" else "h2"
-    classes = "slide title-slide" if slide.kind == "title" else f"slide {slide.kind}-slide"
     parts = [
-        f'<section class="{classes}" id="slide-{number}" aria-label="Slide {number} of {total}">',
+        f'<section class="slide {slide.kind}-slide" id="slide-{number}" aria-label="Slide {number} of {total}">',
         f"<{heading}>{_text(slide.title)}</{heading}>",
     ]
     if slide.subtitle:
-        parts.append(f'<p class="subtitle">{html.escape(slide.subtitle)}</p>')
+        parts.append(f'<p class="subtitle">{_text(slide.subtitle)}</p>')
     if slide.lines:
         parts.append('<ul class="body">' + "".join(_line(line) for line in slide.lines) + "</ul>")
     parts.append(f"<footer><span>{_text(slide.footer)}</span><span>{number} / {total}</span></footer>")
-    parts.append(f'<aside class="notes">{html.escape(slide.notes)}</aside>')
+    parts.append(f'<aside class="notes">{_text(slide.notes)}</aside>')
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -1,15 +1,15 @@
-"""JSON export: the export value as described by schemas/export.schema.json."""
+"""JSON export: the export value as described by schemas/export.schema.json (version 2)."""
 
 from __future__ import annotations
 
 import json
-from typing import Final, Literal, TypedDict
+from typing import Any, Final, Literal, TypedDict
 
-from candor.export.model import Audience, Export, ExportCluster, ExportNote, ExportRoom, ExportSection, IdeaGroup
+from candor.export.model import Audience, Export, ExportCluster, ExportNote, ExportRoom, ExportSection, Frame
 from candor.history.rebuild import format_moment
 
 FORMAT: Final = "candor-export"
-VERSION: Final = 1
+VERSION: Final = 2
 
 
 class NoteJson(TypedDict):
@@ -21,7 +21,7 @@ class NoteJson(TypedDict):
     scope: str
     colour: str | None
     created_at: str | None
-    from_room: str | None
+    rooms: list[str]
     withdrawn: bool
 
 
@@ -38,6 +38,9 @@ class SectionJson(TypedDict):
     group: str | None
     description: str | None
     prompts: list[str]
+    shown: Literal["notes", "counts"]
+    count: int | None
+    closing: bool
     notes: list[NoteJson]
     clusters: list[ClusterJson]
 
@@ -49,23 +52,6 @@ class RoomJson(TypedDict):
     board_title: str
     seq: int
     time: str | None
-    sections: list[SectionJson]
-
-
-class RoomRefJson(TypedDict):
-    id: str
-    label: str
-
-
-class IdeaJson(TypedDict):
-    note: NoteJson
-    room: RoomRefJson
-
-
-class IdeaGroupJson(TypedDict):
-    label: str | None
-    votes: float
-    ideas: list[IdeaJson]
 
 
 class ExportJson(TypedDict):
@@ -77,9 +63,13 @@ class ExportJson(TypedDict):
     description: str | None
     event_id: str | None
     requested_at: str | None
+    moment: str
+    date: str
     generated_at: str
+    frame: dict[str, Any] | None
     rooms: list[RoomJson]
-    practical_ideas: list[IdeaGroupJson]
+    sections: list[SectionJson]
+    stories: dict[str, Any] | None
 
 
 def note_json(note: ExportNote) -> NoteJson:
@@ -92,7 +82,7 @@ def note_json(note: ExportNote) -> NoteJson:
         "scope": note.scope,
         "colour": note.colour,
         "created_at": format_moment(note.created_ms) if note.created_ms > 0 and not note.purged else None,
-        "from_room": note.from_room,
+        "rooms": list(note.rooms),
         "withdrawn": note.purged,
     }
 
@@ -113,6 +103,9 @@ def _section(section: ExportSection) -> SectionJson:
         "group": section.group,
         "description": section.description,
         "prompts": list(section.prompts),
+        "shown": section.shown,
+        "count": section.count if section.shown == "counts" else None,
+        "closing": section.closing,
         "notes": [note_json(n) for n in section.notes],
         "clusters": [_cluster(c) for c in section.clusters],
     }
@@ -126,22 +119,36 @@ def _room(room: ExportRoom) -> RoomJson:
         "board_title": room.board_title,
         "seq": room.seq,
         "time": format_moment(room.time_ms) if room.time_ms is not None else None,
-        "sections": [_section(s) for s in room.sections],
     }
 
 
-def _ideas(group: IdeaGroup) -> IdeaGroupJson:
+def _frame(frame: Frame) -> dict[str, Any]:
     return {
-        "label": group.label,
-        "votes": group.votes,
-        "ideas": [
-            {"note": note_json(item.note), "room": {"id": item.room_id, "label": item.room_label}}
-            for item in group.items
+        "question": frame.question,
+        "date": frame.date,
+        "where": frame.where,
+        "facilitators": [{"name": p.name, "about": p.about} for p in frame.facilitators],
+        "participants": frame.participants,
+        "participants_about": frame.participants_about,
+        "what_we_did": {
+            "intro": frame.what_we_did_intro,
+            "steps": [{"title": s.name, "text": s.about} for s in frame.what_we_did],
+        },
+        "frameworks": [
+            {
+                "title": f.title,
+                "description": f.description,
+                "parts": [{"title": p.title, "prompts": list(p.prompts)} for p in f.parts],
+            }
+            for f in frame.frameworks
         ],
+        "agreement": {"title": frame.agreement_title, "intro": frame.agreement_intro, "items": list(frame.agreement)},
+        "next_steps": list(frame.next_steps),
     }
 
 
 def export_json(export: Export) -> ExportJson:
+    stories = export.stories
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -151,9 +158,27 @@ def export_json(export: Export) -> ExportJson:
         "description": export.description,
         "event_id": export.event_id,
         "requested_at": export.requested_at,
+        "moment": export.moment,
+        "date": export.date,
         "generated_at": format_moment(export.generated_ms),
+        "frame": _frame(export.frame) if export.frame is not None else None,
         "rooms": [_room(r) for r in export.rooms],
-        "practical_ideas": [_ideas(g) for g in export.ideas],
+        "sections": [_section(s) for s in export.sections],
+        "stories": None
+        if stories is None
+        else {
+            "title": stories.title,
+            "stories": [
+                {
+                    "title": story.title,
+                    "parts": [
+                        {"section": p.section_id, "title": p.title, "notes": [note_json(n) for n in p.notes]}
+                        for p in story.parts
+                    ],
+                }
+                for story in stories.stories
+            ],
+        },
     }
 
 

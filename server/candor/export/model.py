@@ -1,6 +1,7 @@
-"""The export value: a board's sections, clusters and notes as an audience may see them (every consent rule lives here).
+"""The export value, and the consent rules each note passes before any renderer sees it.
 
-The rules, applied note by note:
+The rules, applied note by note (themes.py applies them to a note and its
+copies together):
 
 * **Scope.** A ``room`` audience (a room's own export) sees every note of the
   room; an ``event`` audience (an event-wide export) only notes scoped
@@ -10,9 +11,11 @@ The rules, applied note by note:
   (``author_name`` set); the author's pseudonym never leaves the board, and
   neither do the voters' (a note's votes are the sum of its ballots).
 * **Withdrawal.** A note marked ``withdrawn`` does not appear at all. A note
-  whose text was purged from storage (its id in ``purged``) appears, in
-  exports of moments before its withdrawal, as ``[withdrawn]``: no text, no
-  name, no votes.
+  whose text was purged from storage appears, in exports of moments before
+  its withdrawal, as ``[withdrawn]``: no text, no name, no votes.
+* **The template's privacy.** For any audience but the room itself, a section
+  the template keeps in its room (``outside_room: nothing``) is left out and
+  one shown as ``counts`` holds only how many notes were shared.
 * **Deletion** needs no rule: a board rebuilt at a later moment no longer has
   the note.
 
@@ -22,8 +25,9 @@ notes the audience may not see. Renderers get only what passed these rules.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -42,20 +46,25 @@ ANONYMOUS: Final = "anonymous"
 WITHDRAWN_TEXT: Final = "[withdrawn]"
 OTHER_SECTION: Final = "Other notes"
 
-# C0 control characters other than tab and newline: not text, and not allowed in XML (pptx).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+Shown = Literal["notes", "counts"]
+
+# C0 control characters other than tab and newline: not text, and not allowed in XML (pptx); and lone
+# surrogates, which no file encoding can hold.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
 class ExportNote:
+    """One note, once, whatever copies of it were made: ``rooms`` names where it was written, then where it went."""
+
     id: str
     text: str
-    author_name: str | None  # set only for a note its author signed
+    author_name: str | None  # set only when its author signed it (and every copy of it)
     votes: float
     scope: str
     colour: str | None
     created_ms: int
-    from_room: str | None  # label of the room a plenary note came from
+    rooms: tuple[str, ...]  # room labels, the one it was written in first
     purged: bool = False
 
     @property
@@ -76,6 +85,8 @@ class ExportCluster:
 
 @dataclass(frozen=True, slots=True)
 class ExportSection:
+    """A part of the export: a section of the template (an event's theme) or of one board."""
+
     id: str
     title: str
     group: str | None
@@ -83,6 +94,9 @@ class ExportSection:
     prompts: tuple[str, ...]
     notes: tuple[ExportNote, ...]  # not in any cluster
     clusters: tuple[ExportCluster, ...]
+    shown: Shown = "notes"
+    count: int = 0  # for ``counts``: how many notes the audience could have seen
+    closing: bool = False
 
     @property
     def all_notes(self) -> tuple[ExportNote, ...]:
@@ -90,7 +104,7 @@ class ExportSection:
 
     @property
     def is_empty(self) -> bool:
-        return not self.notes and not self.clusters
+        return not self.notes and not self.clusters and not (self.shown == "counts" and self.count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,36 +118,71 @@ class RoomInfo:
 
 @dataclass(frozen=True, slots=True)
 class ExportRoom:
+    """A room an export draws on, and the moment of its log it was taken at."""
+
     id: str
     label: str
     kind: str
     board_title: str  # the board's own title (its template's, unless the facilitator renamed it)
     seq: int  # the board as it stood after this record
     time_ms: int | None  # when that record was accepted
-    sections: tuple[ExportSection, ...]
-
-    @property
-    def note_count(self) -> int:
-        return sum(len(section.all_notes) for section in self.sections)
 
 
 @dataclass(frozen=True, slots=True)
-class IdeaItem:
-    note: ExportNote
-    room_id: str
-    room_label: str
+class Person:
+    name: str
+    about: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class IdeaGroup:
-    """Practical ideas sharing a cluster label across rooms (``label`` None: not clustered)."""
+class FrameworkPart:
+    title: str
+    prompts: tuple[str, ...]
 
-    label: str | None
-    items: tuple[IdeaItem, ...]
 
-    @property
-    def votes(self) -> float:
-        return sum(item.note.votes for item in self.items)
+@dataclass(frozen=True, slots=True)
+class Framework:
+    title: str
+    description: str | None
+    parts: tuple[FrameworkPart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """The session's frame, first in an event export: its question, who ran it, what we did, the agreement."""
+
+    question: str | None
+    date: str  # in words: "23 November 2026"
+    where: str | None
+    facilitators: tuple[Person, ...]
+    participants: int | None
+    participants_about: str | None
+    what_we_did_intro: str | None
+    what_we_did: tuple[Person, ...]  # each step: its title and text
+    frameworks: tuple[Framework, ...]
+    agreement_title: str | None
+    agreement_intro: str | None
+    agreement: tuple[str, ...]
+    next_steps: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPart:
+    section_id: str
+    title: str
+    notes: tuple[ExportNote, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    title: str
+    parts: tuple[StoryPart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Stories:
+    title: str
+    stories: tuple[Story, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +195,19 @@ class Export:
     description: str | None
     event_id: str | None
     requested_at: str | None  # the ``at`` asked for, as given; None: now
+    moment: str  # that moment in words: "as it stood at the end of the vote"
     generated_ms: int
+    date: str  # the day in words, for footers
     rooms: tuple[ExportRoom, ...]
-    ideas: tuple[IdeaGroup, ...]  # the practical-ideas synthesis (event exports)
+    sections: tuple[ExportSection, ...]
+    frame: Frame | None = None
+    stories: Stories | None = None
+
+    @property
+    def note_count(self) -> int:
+        stories = self.stories.stories if self.stories else ()
+        told = sum(len(part.notes) for story in stories for part in story.parts)
+        return sum(len(section.all_notes) for section in self.sections) + told
 
 
 def clean_text(value: object) -> str:
@@ -157,12 +216,16 @@ def clean_text(value: object) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
+def scope_of(note: Mapping[str, Any]) -> str:
+    scope = note.get("scope")
+    return scope if isinstance(scope, str) and scope in model.SCOPES else "room"
+
+
 def is_visible(note: Mapping[str, Any], audience: Audience) -> bool:
     """Whether ``audience`` may see ``note`` at all (scope and withdrawal; purged notes still count)."""
     if note.get("withdrawn") is True:
         return False
-    scope = note.get("scope")
-    return (scope if scope in model.SCOPES else "room") in VISIBLE_SCOPES[audience]
+    return scope_of(note) in VISIBLE_SCOPES[audience]
 
 
 def signed_name(note: Mapping[str, Any]) -> str | None:
@@ -170,41 +233,11 @@ def signed_name(note: Mapping[str, Any]) -> str | None:
     return name or None
 
 
-def _number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def number(value: object) -> float:
+    """A JSON number as an int where it is whole; 0 for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         return 0
     return int(value) if float(value).is_integer() else float(value)
-
-
-def vote_count(ballot: object) -> float:
-    """A note's votes: the sum of every voter's dots."""
-    if not isinstance(ballot, Mapping):
-        return 0
-    return _number(sum(_number(dots) for dots in ballot.values()))
-
-
-def export_note(
-    note_id: str, note: Mapping[str, Any], ballot: object, purged: frozenset[str], room_labels: Mapping[str, str]
-) -> ExportNote:
-    """A visible note as it may be shown: purged notes keep only their place."""
-    scope = note.get("scope") if note.get("scope") in model.SCOPES else "room"
-    created = note.get("created_ms")
-    created_ms = int(created) if isinstance(created, int | float) and not isinstance(created, bool) else 0
-    colour = note.get("colour") if isinstance(note.get("colour"), str) else None
-    if note_id in purged:
-        return ExportNote(note_id, WITHDRAWN_TEXT, None, 0, str(scope), colour, created_ms, None, purged=True)
-    origin = note.get("from_room")
-    from_room = room_labels.get(origin, origin) if isinstance(origin, str) and origin else None
-    return ExportNote(
-        note_id,
-        clean_text(note.get("text")),
-        signed_name(note),
-        vote_count(ballot),
-        str(scope),
-        colour,
-        created_ms,
-        from_room,
-    )
 
 
 def ranked(notes: list[ExportNote]) -> tuple[ExportNote, ...]:
@@ -212,86 +245,6 @@ def ranked(notes: list[ExportNote]) -> tuple[ExportNote, ...]:
     if any(note.votes for note in notes):
         return tuple(sorted(notes, key=lambda n: (-n.votes, n.created_ms, n.id)))
     return tuple(sorted(notes, key=lambda n: (n.created_ms, n.id)))
-
-
-def _position(cluster: Mapping[str, Any]) -> tuple[float, float]:
-    x, y = cluster.get("x"), cluster.get("y")
-    return (_number(y), _number(x))
-
-
-def _section(
-    section: Mapping[str, Any],
-    notes: list[tuple[str, Mapping[str, Any]]],
-    clusters: Mapping[str, Any],
-    build: Callable[[str, Mapping[str, Any]], ExportNote],
-) -> ExportSection:
-    loose: list[ExportNote] = []
-    grouped: dict[str, list[ExportNote]] = {}
-    for note_id, note in notes:
-        cluster_id = note.get("cluster")
-        exported = build(note_id, note)
-        if isinstance(cluster_id, str) and isinstance(clusters.get(cluster_id), Mapping):
-            grouped.setdefault(cluster_id, []).append(exported)
-        else:
-            loose.append(exported)
-    built = [
-        (clusters[cid], ExportCluster(cid, clean_text(clusters[cid].get("label")) or "Untitled", ranked(members)))
-        for cid, members in grouped.items()
-    ]
-    voted = any(cluster.votes for _, cluster in built)
-    built.sort(key=lambda pair: ((-pair[1].votes if voted else 0), _position(pair[0]), pair[1].label, pair[1].id))
-    prompts = section.get("prompts")
-    return ExportSection(
-        id=str(section.get("id", "")),
-        title=clean_text(section.get("title")) or str(section.get("id", "")),
-        group=clean_text(section.get("group")) or None,
-        description=clean_text(section.get("description")) or None,
-        prompts=tuple(clean_text(p) for p in prompts if isinstance(p, str)) if isinstance(prompts, list) else (),
-        notes=ranked(loose),
-        clusters=tuple(cluster for _, cluster in built),
-    )
-
-
-def export_room(
-    board: Mapping[str, Any],
-    room: RoomInfo,
-    audience: Audience,
-    *,
-    seq: int,
-    time_ms: int | None,
-    purged: frozenset[str] = frozenset(),
-    room_labels: Mapping[str, str] | None = None,
-) -> ExportRoom:
-    """The board JSON (schemas/board.schema.json) of one room as ``audience`` may see it.
-
-    ``purged`` holds ids of notes whose text was purged from storage;
-    ``room_labels`` names the rooms plenary notes came from.
-    """
-    labels = room_labels or {}
-    raw_notes = board.get(model.NOTES)
-    raw_clusters = board.get(model.CLUSTERS)
-    raw_votes = board.get(model.VOTES)
-    notes = raw_notes if isinstance(raw_notes, Mapping) else {}
-    clusters = raw_clusters if isinstance(raw_clusters, Mapping) else {}
-    votes = raw_votes if isinstance(raw_votes, Mapping) else {}
-    raw_sections = board.get(model.SECTIONS)
-    sections = [s for s in raw_sections if isinstance(s, Mapping)] if isinstance(raw_sections, list) else []
-
-    def build(note_id: str, note: Mapping[str, Any]) -> ExportNote:
-        return export_note(note_id, note, votes.get(note_id), purged, labels)
-
-    by_section: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
-    for note_id, note in notes.items():
-        if isinstance(note, Mapping) and is_visible(note, audience):
-            by_section.setdefault(str(note.get("section")), []).append((str(note_id), note))
-    out = [_section(s, by_section.pop(str(s.get("id")), []), clusters, build) for s in sections]
-    orphans = [pair for section_notes in by_section.values() for pair in section_notes]
-    if orphans:  # notes of a section the facilitator has since removed
-        out.append(_section({"id": "", "title": OTHER_SECTION}, orphans, clusters, build))
-    meta = board.get(model.META)
-    title = clean_text(meta.get("title")) if isinstance(meta, Mapping) else ""
-    label = clean_text(room.label) or room.id
-    return ExportRoom(room.id, label, room.kind, title or label, seq, time_ms, tuple(out))
 
 
 def parse_audience(text: str | None, allowed: tuple[Audience, ...]) -> Audience:

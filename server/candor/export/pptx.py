@@ -1,4 +1,8 @@
-"""PowerPoint export (python-pptx): a 16:9 deck, readable sizes, provenance in every slide's speaker notes."""
+"""PowerPoint export (python-pptx): the deck plan drawn on 16:9 slides at the measured sizes, provenance in the notes.
+
+Text boxes never shrink or grow their text (auto-size off): the plan already
+fits every box, and a test renders the deck with LibreOffice to prove it.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,40 @@ from typing import Final, cast
 
 from lxml import etree
 from pptx import Presentation
-from pptx.enum.text import MSO_ANCHOR
-from pptx.opc.package import OpcPackage
-from pptx.opc.packuri import PackURI
+from pptx.dml.color import RGBColor
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.presentation import Presentation as Deck
 from pptx.slide import Slide as PptxSlide
 from pptx.text.text import TextFrame, _Paragraph
-from pptx.util import Emu, Inches, Pt
+from pptx.util import Emu, Pt
 
+from candor.export import layout
+from candor.export.deck import plan_slides
 from candor.export.model import Export
-from candor.export.slides import COLOURS, SUBTITLE_LINES_FREE, Line, Slide, plan_slides, subtitle_lines
+from candor.export.slides import (
+    BODY_BOTTOM,
+    BULLETED,
+    COLOURS,
+    FOOTER_PT,
+    FOOTER_TOP,
+    SUBTITLE_PT,
+    Line,
+    Slide,
+    space_before,
+)
+
+TITLE_ONLY_LAYOUT: Final = 5
+INK: Final = RGBColor.from_string("1B1B1B")  # type: ignore[no-untyped-call]
+ACCENT: Final = RGBColor.from_string("123A5A")  # type: ignore[no-untyped-call]
+MUTED: Final = RGBColor.from_string("5F5F5F")  # type: ignore[no-untyped-call]
+GREY: Final = "9A9A9A"
+COLOUR_OF: Final = {"heading": ACCENT, "meta": MUTED}
+DETAIL_PT: Final = 18
+
+
+def _pt(points: float) -> Emu:
+    return Emu(int(points * 12700))
 
 
 def _add_paragraph(frame: TextFrame) -> _Paragraph:
@@ -25,151 +52,101 @@ def _add_paragraph(frame: TextFrame) -> _Paragraph:
     return cast("_Paragraph", frame.add_paragraph())  # type: ignore[no-untyped-call]
 
 
-SLIDE_WIDTH: Final = Inches(13.333)
-SLIDE_HEIGHT: Final = Inches(7.5)
-MARGIN: Final = Inches(0.6)
-TITLE_LAYOUT: Final = 0
-TITLE_ONLY_LAYOUT: Final = 5
-
-TITLE_SLIDE_PT: Final = 40
-TITLE_PT: Final = 32
-SUBTITLE_PT: Final = 18
-HEADING_PT: Final = 22
-BODY_PT: Final = 20
-DETAIL_PT: Final = 18
-FOOTER_PT: Final = 12
-
-INK: Final = "1B1B1B"
-ACCENT: Final = "123A5A"
-MUTED: Final = "666666"
-BULLET_INDENT: Final = Emu(Inches(0.3))
+def _run(paragraph: _Paragraph, text: str, size: float, colour: RGBColor, *, bold: bool = False,
+         italic: bool = False) -> None:  # fmt: skip
+    """Runs of ``text`` at ``size``; its line breaks become line breaks within the paragraph."""
+    for n, part in enumerate(text.split("\n")):
+        if n:
+            paragraph.add_line_break()  # type: ignore[no-untyped-call]
+        run = paragraph.add_run()
+        run.text = part
+        run.font.size = Pt(size)
+        run.font.bold = bold
+        run.font.italic = italic
+        run.font.color.rgb = colour
 
 
-class _PartNames:
-    """Names for new parts of the package, handed out in order.
-
-    python-pptx finds the next free name by walking every part of the package,
-    so a deck with speaker notes on each slide costs O(slides²): 250 slides took
-    seconds. Only this renderer adds parts to its deck, so counting is enough.
-    """
-
-    def __init__(self, package: OpcPackage) -> None:
-        self._scan = package.next_partname
-        self._next: dict[str, int] = {}
-
-    def __call__(self, template: str) -> PackURI:
-        n = self._next.get(template)
-        if n is None:
-            first = str(self._scan(template))
-            prefix, suffix = template.split("%d")
-            n = int(first[len(prefix) : len(first) - len(suffix)])
-        self._next[template] = n + 1
-        return PackURI(template % n)
-
-
-def _place(shape: object, left: int, top: int, width: int, height: int) -> None:
-    """Move a placeholder off its (4:3) layout position onto the 16:9 slide."""
-    shape.left, shape.top, shape.width, shape.height = left, top, width, height  # type: ignore[attr-defined]
-
-
-def _run(paragraph: _Paragraph, text: str, size: int, colour: str, *, bold: bool = False, italic: bool = False) -> None:
-    """A run of text; its properties written as XML directly (python-pptx's font proxies cost ~0.5 ms a run)."""
-    run = paragraph.add_run()
-    run.text = text
-    properties = run._r.get_or_add_rPr()
-    properties.set("sz", str(size * 100))
-    if bold:
-        properties.set("b", "1")
-    if italic:
-        properties.set("i", "1")
-    fill = etree.SubElement(properties, qn("a:solidFill"))
-    etree.SubElement(fill, qn("a:srgbClr")).set("val", colour)
-
-
-def _bullet(paragraph: _Paragraph, colour: str | None) -> None:
-    """A real hanging bullet (wrapped lines align with the text), coloured like the note."""
-    p_pr = paragraph._p.get_or_add_pPr()
-    p_pr.set("marL", str(BULLET_INDENT))
-    p_pr.set("indent", str(-BULLET_INDENT))
-    if colour:
-        bu_clr = etree.SubElement(p_pr, qn("a:buClr"))
-        etree.SubElement(bu_clr, qn("a:srgbClr")).set("val", colour.lstrip("#").upper())
-    etree.SubElement(p_pr, qn("a:buChar")).set("char", "\u2022")
-
-
-def _line(frame: TextFrame, line: Line, first: bool) -> None:
-    paragraph = frame.paragraphs[0] if first else _add_paragraph(frame)
-    paragraph.space_before = Pt(10 if line.kind == "heading" and not first else 4)
-    if line.kind == "heading":
-        _run(paragraph, line.text, HEADING_PT, ACCENT, bold=True)
-    elif line.note is not None and line.note.purged:
-        _bullet(paragraph, None)
-        _run(paragraph, line.text, BODY_PT, MUTED, italic=True)
-    else:
-        if line.kind == "note":
-            _bullet(paragraph, COLOURS.get(line.note.colour or "") if line.note else None)
-        _run(paragraph, line.text, BODY_PT, INK)
-    if line.detail:
-        _run(paragraph, f"  ({line.detail})", DETAIL_PT, MUTED)
-
-
-def _text_box(slide: PptxSlide, left: int, top: int, width: int, height: int) -> TextFrame:
-    frame: TextFrame = slide.shapes.add_textbox(Emu(left), Emu(top), Emu(width), Emu(height)).text_frame
+def _frame(slide: PptxSlide, top: float, height: float) -> tuple[TextFrame, etree._Element]:
+    shape = slide.shapes.add_textbox(_pt(layout.MARGIN), _pt(top), _pt(layout.BOX_W), _pt(height))
+    frame: TextFrame = shape.text_frame
     frame.word_wrap = True
-    return frame
+    frame.auto_size = MSO_AUTO_SIZE.NONE
+    frame.vertical_anchor = MSO_ANCHOR.TOP
+    return frame, shape.element
 
 
-def _title_slide(deck: Deck, slide: Slide) -> PptxSlide:
-    out: PptxSlide = deck.slides.add_slide(deck.slide_layouts[TITLE_LAYOUT])
-    width = SLIDE_WIDTH - 2 * MARGIN
-    title, subtitle = out.shapes.title, out.placeholders[1]
-    _place(title, MARGIN, Inches(1.6), width, Inches(2.0))
-    _place(subtitle, MARGIN, Inches(3.8), width, Inches(2.6))
-    assert title is not None
-    _run(title.text_frame.paragraphs[0], slide.title, TITLE_SLIDE_PT, ACCENT, bold=True)
-    frame = subtitle.text_frame
-    for n, part in enumerate(slide.subtitle.split("\n")):
+def _bullets(element: etree._Element, lines: tuple[Line, ...]) -> None:
+    """Hanging bullets (wrapped lines align with the text), coloured like the note; no public API sets these."""
+    paragraphs = element.findall(f".//{qn('a:p')}")
+    for p, line in zip(paragraphs, lines, strict=True):
+        if line.kind not in BULLETED:
+            continue
+        p_pr = p.find(qn("a:pPr"))
+        if p_pr is None:
+            p_pr = etree.Element(qn("a:pPr"))
+            p.insert(0, p_pr)
+        indent = str(int(layout.BULLET_INDENT * 12700))
+        p_pr.set("marL", indent)
+        p_pr.set("indent", f"-{indent}")
+        colour = COLOURS.get(line.note.colour or "", "") if line.note else ""
+        bu_clr = etree.SubElement(p_pr, qn("a:buClr"))
+        etree.SubElement(bu_clr, qn("a:srgbClr")).set("val", (colour or f"#{GREY}").lstrip("#").upper())
+        etree.SubElement(p_pr, qn("a:buChar")).set("char", "\u2022")
+
+
+def _body(slide: PptxSlide, plan: Slide) -> None:
+    frame, element = _frame(slide, plan.body_top, BODY_BOTTOM - plan.body_top)
+    for n, line in enumerate(plan.lines):
         paragraph = frame.paragraphs[0] if n == 0 else _add_paragraph(frame)
-        _run(paragraph, part, SUBTITLE_PT + 2 if n == 0 else SUBTITLE_PT, MUTED)
-    return out
+        paragraph.space_before = Pt(space_before(line, n == 0))
+        purged = line.note is not None and line.note.purged
+        colour = MUTED if purged else COLOUR_OF.get(line.kind, INK)
+        _run(paragraph, line.text, line.size, colour, bold=line.bold, italic=purged or line.kind == "meta")
+        if line.detail:
+            _run(paragraph, f"  ({line.detail})", min(DETAIL_PT, line.size), MUTED)
+    _bullets(element, plan.lines)
 
 
-def _content_slide(deck: Deck, slide: Slide) -> PptxSlide:
+def _slide(deck: Deck, plan: Slide, number: int, total: int) -> PptxSlide:
     out: PptxSlide = deck.slides.add_slide(deck.slide_layouts[TITLE_ONLY_LAYOUT])
-    width = SLIDE_WIDTH - 2 * MARGIN
     title = out.shapes.title
-    assert title is not None
-    _place(title, MARGIN, Inches(0.35), width, Inches(1.1))
-    title.text_frame.vertical_anchor = MSO_ANCHOR.BOTTOM
-    title.text_frame.word_wrap = True
-    _run(title.text_frame.paragraphs[0], slide.title, TITLE_PT, ACCENT, bold=True)
-    top = Inches(1.5)
-    if slide.subtitle:
-        lines = max(subtitle_lines(slide.subtitle), SUBTITLE_LINES_FREE)
-        sub = _text_box(out, MARGIN, top, width, Inches(0.3 * lines))
-        _run(sub.paragraphs[0], slide.subtitle, SUBTITLE_PT, MUTED, italic=True)
-        top = Inches(1.55 + 0.3 * lines)
-    body = _text_box(out, MARGIN, top, width, SLIDE_HEIGHT - top - Inches(0.7))
-    for n, line in enumerate(slide.lines):
-        _line(body, line, n == 0)
-    footer = _text_box(out, MARGIN, SLIDE_HEIGHT - Inches(0.55), width, Inches(0.4))
-    _run(footer.paragraphs[0], slide.footer, FOOTER_PT, MUTED)
+    assert title is not None  # the title-only layout has one
+    title.left, title.top = _pt(layout.MARGIN), _pt(plan.title_top)
+    title.width, title.height = _pt(layout.BOX_W), _pt(plan.title_h)
+    frame = title.text_frame
+    frame.word_wrap = True
+    frame.auto_size = MSO_AUTO_SIZE.NONE
+    frame.vertical_anchor = MSO_ANCHOR.TOP
+    frame.margin_left = frame.margin_right = _pt(layout.INSET_X)
+    frame.margin_top = frame.margin_bottom = _pt(layout.INSET_Y)
+    frame.paragraphs[0].alignment = PP_ALIGN.LEFT
+    _run(frame.paragraphs[0], plan.title, plan.title_pt, ACCENT, bold=True)
+    if plan.subtitle:
+        sub, _ = _frame(out, plan.title_top + plan.title_h + 4, plan.subtitle_h)
+        _run(sub.paragraphs[0], plan.subtitle, SUBTITLE_PT, MUTED, italic=True)
+    if plan.lines:
+        _body(out, plan)
+    if plan.footer:
+        footer, _ = _frame(out, FOOTER_TOP, layout.SLIDE_H - FOOTER_TOP - 8)
+        _run(footer.paragraphs[0], plan.footer, FOOTER_PT, MUTED)
+        page, _ = _frame(out, FOOTER_TOP, layout.SLIDE_H - FOOTER_TOP - 8)
+        page.paragraphs[0].alignment = PP_ALIGN.RIGHT
+        _run(page.paragraphs[0], f"{number} / {total}", FOOTER_PT, MUTED)
     return out
 
 
 def render_pptx(export: Export) -> bytes:
     deck = Presentation()
-    package = deck.part.package
-    setattr(package, "next_partname", _PartNames(package))  # noqa: B010 (an instance override, on purpose)
-    deck.slide_width = SLIDE_WIDTH
-    deck.slide_height = SLIDE_HEIGHT
+    deck.slide_width = _pt(layout.SLIDE_W)
+    deck.slide_height = _pt(layout.SLIDE_H)
     deck.core_properties.title = export.title
     deck.core_properties.author = "Candor"
-    for slide in plan_slides(export):
-        out = _title_slide(deck, slide) if slide.kind == "title" else _content_slide(deck, slide)
+    plans = plan_slides(export)
+    for number, plan in enumerate(plans, 1):
+        out = _slide(deck, plan, number, len(plans))
         notes = out.notes_slide.notes_text_frame
         assert notes is not None  # the default template's notes master has a body placeholder
-        notes.text = slide.notes
+        notes.text = plan.notes
     buffer = io.BytesIO()
     deck.save(buffer)
     return buffer.getvalue()

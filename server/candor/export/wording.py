@@ -1,19 +1,27 @@
-"""Words every renderer shares: vote counts, moments, audiences and the provenance of a room."""
+"""Words every renderer shares: vote counts, audiences, moments, counts-only parts and where notes came from."""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
 
-from candor.export.model import Audience, Export, ExportNote, ExportRoom
-from candor.history.rebuild import format_moment
+from candor.export.model import Audience, Export, ExportNote
+from candor.export.moments import time_in_words
+
+if TYPE_CHECKING:
+    from candor.export.slides import Line
 
 AUDIENCE_TEXT: Final[dict[Audience, str]] = {
     "room": "Room export: every note of the room",
     "event": "Event export: notes their authors shared with the event",
     "public": "Public export: notes their authors made public",
 }
-OTHER_IDEAS: Final = "Other ideas"
 NO_NOTES: Final = "No notes to show."
+CONTINUED: Final = "(continued)"
+OTHER_NOTES: Final = "Other notes"  # a section's notes in no cluster, after its clusters
+EMPTY_PART: Final = "Nothing was written here."
+WHAT_NEXT: Final = "What next?"
+THANKS: Final = "Thank you for taking part."
 
 
 def votes_text(votes: float) -> str:
@@ -24,23 +32,15 @@ def votes_text(votes: float) -> str:
     return f"{shown} vote" if shown == 1 else f"{shown} votes"
 
 
-def moment_text(time_ms: int | None) -> str:
-    if time_ms is None:
-        return "the start"
-    return format_moment(time_ms).replace("T", " ")[:16] + " UTC"
-
-
-def room_moment(room: ExportRoom) -> str:
-    """``"as it stood at 2026-11-23 14:32 UTC (seq 42)"``."""
-    return f"as it stood at {moment_text(room.time_ms)} (seq {room.seq})"
+def counts_text(count: int) -> str:
+    """What a counts-only part says in place of its notes."""
+    shared = "1 note was" if count == 1 else f"{count} notes were"
+    return f"{shared} shared here. Their words stay in the rooms where they were written."
 
 
 def export_line(export: Export) -> str:
     """One line on what this export is, for whom, and of which moment."""
-    moment = f"as it stood at {export.requested_at}" if export.requested_at else "as it stands now"
-    if export.kind == "room" and export.rooms:
-        moment = room_moment(export.rooms[0])
-    return f"{AUDIENCE_TEXT[export.audience]}, {moment}. Exported {moment_text(export.generated_ms)}."
+    return f"{AUDIENCE_TEXT[export.audience]}, {export.moment}."
 
 
 def note_suffix(note: ExportNote) -> str:
@@ -48,30 +48,33 @@ def note_suffix(note: ExportNote) -> str:
     parts = [votes_text(note.votes)] if note.votes else []
     if note.author_name:
         parts.append(note.author_name)
-    if note.from_room:
-        parts.append(f"from {note.from_room}")
-    return " · ".join(parts)
+    return " \u00b7 ".join(parts)
 
 
-def provenance(export: Export, room: ExportRoom | None) -> list[str]:
-    """Speaker-note lines: where a slide's notes come from and under which consent rule."""
-    lines = [AUDIENCE_TEXT[export.audience] + "."]
-    if export.event_id:
-        lines.append(f"Event: {export.title} ({export.event_id}).")
-    if room is not None:
-        lines.append(f"Room: {room.label} ({room.id}, {room.kind}), {room_moment(room)}.")
-    if export.requested_at:
-        lines.append(f"Requested moment: {export.requested_at}.")
-    lines.append(f"Exported {moment_text(export.generated_ms)}.")
+def provenance(export: Export) -> list[str]:
+    """Speaker-note lines on where a slide comes from and under which consent rule."""
+    lines = [export_line(export)]
+    for room in export.rooms:
+        moment = f"after change {room.seq}" + (f", {time_in_words(room.time_ms)}" if room.time_ms else "")
+        lines.append(f"{room.label} ({room.kind}): the board {moment}.")
+    lines.append(f"Exported {time_in_words(export.generated_ms)}.")
     return lines
 
 
-def note_provenance(note: ExportNote, room: str | None = None) -> str:
-    """``"n-1a2b: scope event, 3 votes, signed by Ada"`` for a speaker note."""
-    if note.purged:
-        return f"{note.id}: withdrawn by its author, text purged"
-    parts = [f"scope {note.scope}", votes_text(note.votes) or "no votes"]
-    parts.append(f"signed by {note.author_name}" if note.author_name else "anonymous")
-    if room:
-        parts.append(f"room {room}")
-    return f"{note.id}: " + ", ".join(parts)
+def speaker_note(base: str, lines: Sequence[Line]) -> str:
+    """A slide's speaker notes: its provenance, then each note's rooms, votes and signature."""
+    out = [base] if base else []
+    notes = [line for line in lines if line.note is not None]
+    if notes:
+        out.append("Notes on this slide:")
+    for line in notes:
+        note = line.note
+        assert note is not None
+        if note.purged:
+            out.append("- [withdrawn]: withdrawn by its author, text purged")
+            continue
+        start = note.text if len(note.text) <= 60 else note.text[:57].rstrip() + "\u2026"
+        where = " \u2192 ".join(note.rooms) if note.rooms else "this room"
+        signed = f"signed by {note.author_name}" if note.author_name else "anonymous"
+        out.append(f"- \u201c{start}\u201d: {where}; {votes_text(note.votes) or 'no votes'}; {signed}")
+    return "\n".join(out)

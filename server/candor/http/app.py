@@ -180,6 +180,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/events/{event_id}/revoke", events_api.revoke, methods=["POST"]),
         Route("/api/join/{code}", events_api.find_by_code),
         Route("/api/events/{event_id}/export", export_api.export_event),
+        Route("/api/events/{event_id}/details", export_api.get_details, methods=["GET"]),
+        Route("/api/events/{event_id}/details", export_api.put_details, methods=["PUT"]),
         Route("/api/rooms/{room}/purge", events_api.purge, methods=["POST"]),
         WebSocketRoute("/ws/{room}", websocket_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

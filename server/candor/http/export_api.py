@@ -1,9 +1,10 @@
-"""HTTP API for exports (a room or a whole event as md, html, pptx or json) and a room's timeline.
+"""HTTP API for exports (a room or a whole event as md, html, pptx, json or pdf), a room's timeline, and the
+event details an export shows (who ran it, where, when, how many took part).
 
-All three need the facilitator token of the room's event: exports hold
-every note the audience may see, and the timeline shows who changed what
-when. Free-form rooms (``--open-rooms``) have no event and no tokens; anyone
-who may edit them may read them. Drafts rooms are never exported.
+All need the facilitator token of the room's event: exports hold every note
+the audience may see, and the timeline shows who changed what when. Free-form
+rooms (``--open-rooms``) have no event and no tokens; anyone who may edit
+them may read them. Drafts rooms are never exported.
 """
 
 from __future__ import annotations
@@ -14,23 +15,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from candor.errors import BadRoomName, Forbidden, RoomNotFound
+from candor.events.details import details_to_json, parse_details, stored_details
 from candor.events.reveal import split_drafts_room
+from candor.events.service import EventService
 from candor.events.store import EventRecord
 from candor.export.formats import Format, export_filename, format_named
 from candor.export.gather import EVENT_AUDIENCES, EventInfo, gather_event, gather_room
 from candor.export.model import Audience, Export, RoomInfo, parse_audience
 from candor.history.timeline import DEFAULT_LIMIT, MAX_LIMIT, timeline
 from candor.http.events_api import require, service_of
-from candor.http.inputs import query_point, query_text, query_whole
+from candor.http.inputs import json_body, query_text, query_whole
 from candor.ids import Role, RoomId, Seq, is_valid_room_id
 from candor.log.base import PurgeableLog
 
 ROOM_AUDIENCES: tuple[Audience, ...] = ("room", "public")
 
 
-def event_info(event: EventRecord) -> EventInfo:
-    description = event.template.get("description")
-    return EventInfo(event.id, event.title, description if isinstance(description, str) else None)
+async def event_info(service: EventService, event: EventRecord) -> EventInfo:
+    details = stored_details(await service.store.details(event.id))
+    return EventInfo(event.id, event.title, event.template, details, event.created_ms)
 
 
 async def _room_of(request: Request) -> tuple[RoomInfo, EventInfo | None, dict[str, str]]:
@@ -48,7 +51,7 @@ async def _room_of(request: Request) -> tuple[RoomInfo, EventInfo | None, dict[s
         return RoomInfo(name, name), None, {}
     event = await require(request, room.event_id, Role.FACILITATOR)
     labels = {r.id: r.label for r in await service.store.rooms(event.id)}
-    return RoomInfo(room.id, room.label, room.kind), event_info(event), labels
+    return RoomInfo(room.id, room.label, room.kind), await event_info(service, event), labels
 
 
 async def _file(export: Export, fmt: Format) -> Response:
@@ -65,10 +68,10 @@ async def _file(export: Export, fmt: Format) -> Response:
 
 
 async def export_room(request: Request) -> Response:
-    """GET /api/rooms/{room}/export?format=md|html|pptx|json&at=SEQ|TIME&audience=room|public"""
+    """GET /api/rooms/{room}/export?format=md|html|pptx|json|pdf&at=SEQ|TIME|end-of-PHASE&audience=room|public"""
     fmt = format_named(query_text(request, "format"))
     audience = parse_audience(query_text(request, "audience"), ROOM_AUDIENCES)
-    at, _ = query_point(request)
+    at = query_text(request, "at") or None
     info, event, labels = await _room_of(request)
     log: PurgeableLog = request.app.state.log
     export = await gather_room(log, info, audience, at, event=event, room_labels=labels)
@@ -76,16 +79,35 @@ async def export_room(request: Request) -> Response:
 
 
 async def export_event(request: Request) -> Response:
-    """GET /api/events/{event_id}/export?format=…&at=TIME&audience=event|public"""
+    """GET /api/events/{event_id}/export?format=…&at=TIME|end-of-PHASE&audience=event|public: one part per theme"""
     fmt = format_named(query_text(request, "format"))
     audience = parse_audience(query_text(request, "audience"), EVENT_AUDIENCES)
-    at, _ = query_point(request)
     event_id = request.path_params["event_id"]
     event = await require(request, event_id, Role.FACILITATOR)
-    rooms = [RoomInfo(r.id, r.label, r.kind) for r in await service_of(request).store.rooms(event_id)]
+    service = service_of(request)
+    rooms = [RoomInfo(r.id, r.label, r.kind) for r in await service.store.rooms(event_id)]
     log: PurgeableLog = request.app.state.log
-    export = await gather_event(log, event_info(event), rooms, audience, at)
+    at = query_text(request, "at") or None
+    export = await gather_event(log, await event_info(service, event), rooms, audience, at)
     return await _file(export, fmt)
+
+
+async def get_details(request: Request) -> JSONResponse:
+    """GET /api/events/{event_id}/details: what the facilitator filled in for the exports."""
+    event_id = request.path_params["event_id"]
+    await require(request, event_id, Role.FACILITATOR)
+    details = stored_details(await service_of(request).store.details(event_id))
+    return JSONResponse({"event_id": event_id, "details": details_to_json(details)})
+
+
+async def put_details(request: Request) -> JSONResponse:
+    """PUT /api/events/{event_id}/details: replace them all (schemas/event-details.schema.json)."""
+    event_id = request.path_params["event_id"]
+    await require(request, event_id, Role.FACILITATOR)
+    details = parse_details(await json_body(request))
+    stored = details_to_json(details)
+    await service_of(request).store.set_details(event_id, stored)
+    return JSONResponse({"event_id": event_id, "details": stored})
 
 
 async def room_history(request: Request) -> JSONResponse:

@@ -3,7 +3,7 @@ import { h, setText, announce, relativeTime, plural, toast, replace } from '../d
 import { api, exportPath, memory } from '../api.js'
 import { PHASES, PHASE_LABELS } from '../board-model.js'
 import { sharePanel } from './share.js'
-import { EVENT_AUDIENCES, ROOM_AUDIENCES, exportGroup } from './exports.js'
+import { EVENT_AUDIENCES, ROOM_AUDIENCES, eventDetailsForm, exportGroup } from './exports.js'
 
 const POLL_MS = 3000
 
@@ -64,11 +64,14 @@ export async function dashboardPage (root, { eventId, token }) {
   const roomPick = h('select', { id: 'export-room' })
   const eventExport = exportGroup({
     legend: 'The whole event',
-    help: 'A part per breakout room, then the plenary and the practical ideas across rooms. Notes kept in their room never appear.',
+    help: 'The session as one deck: the question, who ran it, what we did and the agreement, then a part per theme with every room merged, each note once. Notes kept in their room never appear.',
     audiences: EVENT_AUDIENCES,
     token,
-    path: (format, audience) => exportPath.event(eventId, format, { audience })
+    moments: true,
+    preview: true,
+    path: (format, audience, at) => exportPath.event(eventId, format, { audience, at })
   })
+  const details = eventDetailsForm({ load: () => api.details(eventId, token), save: (fields) => api.saveDetails(eventId, token, fields) })
   const roomExport = exportGroup({
     legend: 'One room',
     help: 'One board as it stands now.',
@@ -80,7 +83,8 @@ export async function dashboardPage (root, { eventId, token }) {
   const exportsCard = h('section', { class: 'card exports', 'aria-labelledby': 'exports-h' },
     h('h2', { id: 'exports-h', text: 'Exports' }),
     h('p', { class: 'hint', text: 'Download what the groups wrote. Names appear only on notes their author signed; withdrawn notes never appear.' }),
-    h('div', { class: 'export-grid' }, eventExport.el, roomExport.el))
+    h('div', { class: 'export-grid' }, eventExport.el, roomExport.el),
+    details.el)
   function updateRoomPick (rooms) {
     const signature = JSON.stringify(rooms.map((r) => [r.id, r.label]))
     if (roomPick.dataset.sig === signature) return
