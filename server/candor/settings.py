@@ -38,6 +38,12 @@ class Settings:
     # SQLite: "process" (an accepted update survives the server crashing or being killed) or
     # "machine" (fsync per group commit: it also survives an OS crash or power loss).
     durability: str = DURABILITY_PROCESS
+    # The address join links and QR codes carry: ``--public-url`` as given (behind a proxy or a
+    # name), else the LAN address when listening beyond loopback (see candor.reach).
+    public_url: str | None = None
+    lan_url: str | None = None
+    # Listening on 127.0.0.1 only: nobody but this computer can open the links; pages say so.
+    loopback_only: bool = False
 
     @property
     def log_path(self) -> Path:

@@ -25,7 +25,7 @@ from candor.events.reveal import Revealer
 from candor.events.service import EventService
 from candor.events.store import EventStore, SqliteEventStore
 from candor.events.tokens import TokenSigner, load_or_create_secret
-from candor.http import events_api, export_api
+from candor.http import console_api, events_api, export_api
 from candor.http.api import error_response, get_board, healthz
 from candor.http.body_limit import BodyLimit
 from candor.http.direct import KeepServerSend
@@ -153,6 +153,9 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/join/{code}", events_api.find_by_code),
         Route("/api/events/{event_id}/export", export_api.export_event),
         Route("/api/rooms/{room}/purge", events_api.purge, methods=["POST"]),
+        Route("/api/reach", console_api.reach),
+        Route("/api/events/{event_id}/ideas", console_api.ideas),
+        Route("/api/events/{event_id}/plenary", console_api.send_to_plenary, methods=["POST"]),
         WebSocketRoute("/ws/{room}", websocket_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
