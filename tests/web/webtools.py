@@ -93,7 +93,7 @@ class Person:
         if sign:
             await composer.locator("#composer-sign").check()
         if scope:
-            await composer.locator("#composer-scope").select_option(scope)
+            await composer.locator(f"input[name='scope'][value='{scope}']").check()
         await composer.locator("#composer-text").press("Enter")
         await self.page.keyboard.press("Escape")
         await expect(composer).to_have_count(0)
@@ -122,7 +122,7 @@ def _bytes(payload: str | bytes) -> bytes:
 
 async def wait_connected(person: Person) -> None:
     await expect(person.page.locator(".status")).to_have_attribute("data-status", "connected")
-    await expect(person.page.locator(".sections .section").first).to_be_visible()
+    await expect(person.page.locator(".sections .section, .projector-stage").first).to_be_visible()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 10) -> None:

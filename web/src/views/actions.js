@@ -2,11 +2,7 @@
 // so people get a clear message instead of a refused change.
 import { announce, toast } from '../dom.js'
 import { api } from '../api.js'
-import { Channel } from '../session.js'
 import * as model from '../board-model.js'
-
-const CONFIRM_TRIES = 25
-const CONFIRM_WAIT_MS = 200
 
 /** board: the BoardPage (board, drafts channels, layer, meta(), role, me, room, token, …) */
 export function boardActions (page) {
@@ -26,7 +22,21 @@ export function boardActions (page) {
 
   const acts = {
     add (sectionId) {
+      if (page.meta().phase === 'done') return toast('The board is finished: no new notes now.')
       if (!guard()) page.openComposer(sectionId)
+    },
+    withdraw (id) {
+      const view = layer.notes.get(id)
+      if (!view?.mine || view.source !== 'board' || guard()) return
+      model.updateNote(page.board.doc, id, { withdrawn: true })
+      toast('Note withdrawn: it is off the board and out of every export. The facilitator can now erase its text for good.', {
+        action: { label: 'Undo', run: () => { if (!blocked()) model.updateNote(page.board.doc, id, { withdrawn: false }) } }
+      })
+      page.focusSection(view.data.section)
+    },
+    restore (id) {
+      const view = layer.notes.get(id)
+      if (view?.mine && !guard()) model.updateNote(page.board.doc, id, { withdrawn: false })
     },
     edit (id) {
       const view = layer.notes.get(id)
@@ -89,41 +99,16 @@ export function boardActions (page) {
     }
   }
 
-  /** Put a copy of a note on the plenary board (its room shown as provenance); optionally remove it here. */
+  /** Copy a note to the plenary (the server carries its votes and its room); optionally remove it here. */
   async function toPlenary (id, { move }) {
-    const plenary = page.rooms().find((r) => r.kind === 'plenary')
-    if (!plenary || plenary.id === page.room) throw new Error('this event has no plenary board to send to')
     const view = layer.notes.get(id)
     const note = view?.data
     if (!note) throw new Error('the note is gone')
     if (note.scope !== 'event' && note.scope !== 'public') throw new Error('its author kept it in this room')
-    if (!page.plenary) page.plenary = new Channel(plenary.id, page.token)
-    await Promise.race([
-      page.plenary.whenSynced(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('the plenary board did not answer')), 8000))
-    ])
-    const doc = page.plenary.doc
-    const copyId = `${page.room}.${id}`
-    const sameSection = [...doc.getMap('notes').values()].filter((n) => n?.get?.('section') === note.section).length
-    const slot = model.freeSlot(sameSection, 900)
-    model.restoreNote(doc, copyId, {
-      ...note, cluster: null, x: slot.x, y: slot.y, from_room: note.from_room || page.room
-    })
-    // Confirm from the event log before removing anything here.
-    for (let i = 0; i < CONFIRM_TRIES; i++) {
-      await new Promise((resolve) => setTimeout(resolve, CONFIRM_WAIT_MS))
-      try {
-        const stored = await api.board(plenary.id, page.token)
-        if (stored.board?.notes?.[copyId]) {
-          if (move) model.deleteNote(page.board.doc, id)
-          announce(move ? 'Note moved to the plenary.' : 'Note copied to the plenary.')
-          return
-        }
-      } catch {
-        // keep trying until the deadline
-      }
-    }
-    throw new Error('the plenary board did not confirm the note')
+    const result = await api.sendToPlenary(page.claims.e, page.token, [{ room: page.room, note: id }])
+    if (!result.sent.length) throw new Error('the plenary did not take it (is it still shared with the event?)')
+    if (move) model.deleteNote(page.board.doc, id)
+    announce(move ? 'Note moved to the plenary, with its votes.' : 'Note copied to the plenary, with its votes.')
   }
 
   return { act: (name, ...args) => acts[name]?.(...args), toPlenary, docFor, blocked }
