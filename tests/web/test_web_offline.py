@@ -36,7 +36,7 @@ async def test_edits_made_offline_merge_when_the_connection_returns(
 
             await network.cut()
             await expect(sam.page.locator(".status")).to_have_attribute("data-status", "disconnected")
-            await expect(sam.page.locator(".status")).to_contain_text("Offline")
+            await expect(sam.page.locator(".status")).to_contain_text("Your changes are kept on this device")
             await sam.add_note(SECTION, "Written in the tunnel")
             await sam.note("Written before the train").focus()
             await sam.page.keyboard.press("Enter")

@@ -156,8 +156,8 @@ async def people(browser: Browser, *specs: tuple[str, str]) -> AsyncIterator[lis
             await person.close()
 
 
-async def serious_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the page as it is now."""
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now, of any impact (minor ones included)."""
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(AXE_JS))
     results = await page.evaluate(
@@ -165,7 +165,7 @@ async def serious_violations(page: Page) -> list[dict[str, Any]]:
             id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' — ' + (n.failureSummary || '')) }))"""
     )
-    return [v for v in results if v["impact"] in ("serious", "critical")]
+    return list(results)
 
 
 def describe(violations: list[dict[str, Any]]) -> str:

@@ -157,11 +157,8 @@ export function boardPage (root, { room, token, claims }) {
       h('div', { class: 'heading' }, title, subtitle),
       h('div', { class: 'header-status' }, status, phaseBadge, timer.el, presence.el),
       h('nav', { class: 'view-tools', 'aria-label': 'View' }, layoutButton, resultsButton, historyButton, exportMenu, help)),
-    fatal,
     bar?.el,
-    notices,
-    results.el,
-    h('main', { id: 'board-main', tabindex: '-1' }, sectionsEl, historyView?.el),
+    h('main', { id: 'board-main', tabindex: '-1' }, fatal, notices, results.el, sectionsEl, historyView?.el),
     page.noteDialog.el)
   replace(root, app)
   trackCursor(sectionsEl, layer, () => page.board)
@@ -234,7 +231,7 @@ export function boardPage (root, { room, token, claims }) {
           `Every private note in ${privateSections.map((s) => `“${s.title}”`).join(', ')} goes on the board for everyone in this room${drafts === null ? '' : ` (${plural(drafts, 'note')} written so far)`}.`,
           'This cannot be undone: a revealed note stays visible to the room.'
         ],
-        confirm: `Reveal and move to ${model.PHASE_LABELS[phase]}`
+        confirm: phase === 'reveal' ? 'Reveal them now' : `Reveal them and move to ${model.PHASE_LABELS[phase]}`
       })
       if (!ok) return bar.update(page.meta())
     }
