@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
-from webtools import Api, board_url, eventually, people
+from webtools import Api, board_url, confirm_reveal, eventually, people
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -158,7 +158,7 @@ async def test_facilitator_clusters_labels_and_runs_a_dot_vote_that_the_projecto
 
         fac = facilitator.page
         await fac.get_by_role("radio", name="Cluster").check()
-        await fac.get_by_role("dialog", name="Reveal the private notes?").get_by_role("button", name=re.compile("Reveal them")).click()
+        await confirm_reveal(fac)
         await expect(alice.page.locator(".phase")).to_have_text("Phase: Cluster")
         # Clusters can be placed freely with free placement on; they are labelled groups either way.
         for person in (facilitator, alice):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
-from webtools import Api, board_url, describe, eventually, people, axe_violations
+from webtools import Api, axe_violations, board_url, confirm_reveal, describe, eventually, people
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -59,7 +59,7 @@ async def test_a_facilitator_replays_the_board_and_downloads_every_export(
         await facilitator.add_note(SECTION, "First idea", scope="event")
         await facilitator.add_note(SECTION, "Second idea", scope="public")
         await page.get_by_role("radio", name="Cluster").check()
-        await page.get_by_role("dialog", name="Reveal the private notes?").get_by_role("button", name=re.compile("Reveal them")).click()
+        await confirm_reveal(page)
         await facilitator.add_note(SECTION, "Late idea")
 
         async def all_logged() -> bool:

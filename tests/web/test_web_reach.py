@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
-from webtools import PHONE, Api, board_url, describe, open_person, people, axe_violations, wait_connected
+from webtools import PHONE, Api, axe_violations, board_url, describe, open_person, people, wait_connected
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

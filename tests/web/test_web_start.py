@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
-from webtools import Api, describe, open_person, axe_violations, wait_connected
+from webtools import Api, axe_violations, describe, open_person, wait_connected
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -132,6 +133,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def confirm_reveal(page: Page) -> None:
+    """Answer the facilitator's "Reveal the private notes?" question with yes."""
+    ask = page.get_by_role("dialog", name="Reveal the private notes?")
+    await ask.get_by_role("button", name=re.compile("^Reveal them")).click()
+    await expect(ask).to_have_count(0)
 
 
 def board_url(base: str, room: str, token: str) -> str:

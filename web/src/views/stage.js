@@ -6,7 +6,7 @@ import { readCluster, readNote, readSections, tallies } from '../board-model.js'
 
 // Note text never goes below MIN_PX (readable from the back of a hall at 1920x1080).
 export const MIN_PX = 24
-const MAX_PX = 72
+const MAX_PX = 56
 const SCOPE_WORDS = { room: 'This room only', event: 'Whole event', public: 'Public' }
 
 /** Whether a note may be on this screen: withdrawn never; kept in its room only on that room's own screen. */
