@@ -7,7 +7,7 @@ ever leaves this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from pycrdt import Doc, Map
@@ -39,12 +39,13 @@ def per_section(board: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-def withdrawn_count(board: dict[str, Any]) -> int:
-    return sum(1 for note in _notes(board).values() if not is_shown(note))
+def withdrawn_count(board: dict[str, Any], purged: Collection[str] = ()) -> int:
+    """Withdrawn notes whose text is still stored (not yet purged)."""
+    return sum(1 for note_id, note in _notes(board).items() if not is_shown(note) and note_id not in purged)
 
 
-def board_figures(board: dict[str, Any]) -> dict[str, Any]:
-    """Phase, lock, timer and the notes of one board, counted per section."""
+def board_figures(board: dict[str, Any], purged: Collection[str] = ()) -> dict[str, Any]:
+    """Phase, lock, timer and the notes of one board, counted per section; ``purged``: ids already purged."""
     meta = board.get(model.META) or {}
     counts = per_section(board)
     timer = meta.get("timer")
@@ -54,7 +55,7 @@ def board_figures(board: dict[str, Any]) -> dict[str, Any]:
         "timer_ends_at_ms": timer.get("ends_at_ms") if isinstance(timer, dict) else None,
         "notes": sum(counts.values()),
         "notes_per_section": counts,
-        "withdrawn": withdrawn_count(board),
+        "withdrawn": withdrawn_count(board, purged),
     }
 
 

@@ -200,7 +200,7 @@ async def room_figures(request: Request, room: RoomRecord, all_rooms: list[RoomI
         figures["present"] = 0
         figures["last_activity_ms"] = last[-1].time_ms if last else None
     board = await board_now(request, room.id)
-    figures.update(console.board_figures(board))
+    figures.update(console.board_figures(board, await service.log.purged_notes(room_id)))
     collecting = figures["phase"] == "collect"
     rooms = all_rooms if all_rooms is not None else await service.log.rooms()
     figures.update(await drafts_of(request, room.id, rooms) if collecting else console.drafts_figures([]))
