@@ -181,11 +181,13 @@ def describe(violations: list[dict[str, Any]]) -> str:
 
 
 class Network:
-    """A person's network, which tests can cut: websockets are dropped and refused until it is back."""
+    """A person's network, which tests can cut (sockets closed, new ones refused) or stall (sockets stay
+    open but nothing gets through, as when Wi-Fi drops without the browser noticing)."""
 
     def __init__(self, context: BrowserContext) -> None:
         self.context = context
         self.online = True
+        self.stalled = False
         self.sockets: list[tuple[WebSocketRoute, WebSocketRoute]] = []
 
     async def install(self) -> None:
@@ -195,7 +197,10 @@ class Network:
         if not self.online:
             await ws.close(code=4000, reason="no network")
             return
-        self.sockets.append((ws, ws.connect_to_server()))
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: None if self.stalled else server.send(message))
+        server.on_message(lambda message: None if self.stalled else ws.send(message))
+        self.sockets.append((ws, server))
 
     async def cut(self) -> None:
         self.online = False
@@ -205,6 +210,10 @@ class Network:
             await page_side.close(code=4000, reason="network lost")
             await server_side.close()
 
+    def stall(self) -> None:
+        self.stalled = True
+
     async def restore(self) -> None:
         self.online = True
+        self.stalled = False
         await self.context.set_offline(False)

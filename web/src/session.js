@@ -15,9 +15,9 @@ const FATAL = {
 }
 // The server answers a sync request every RESYNC_MS; silence for SILENT_MS means the
 // connection is gone even when the browser has not noticed (a dropped Wi-Fi keeps sockets "open").
-const RESYNC_MS = 2000
-const SILENT_MS = 4500
-const WATCH_MS = 500
+const RESYNC_MS = 1500
+const SILENT_MS = 3200
+const WATCH_MS = 250
 
 export function wsBase () {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`
@@ -47,6 +47,7 @@ export class Channel {
     this.destroyed = false
     this.refusals = []
     this.heardAt = 0
+    this.lost = false // the connection dropped and no answer came since
     this._online = () => this.reconnectNow()
     window.addEventListener('online', this._online)
     this._watch = setInterval(() => this._checkSilence(), WATCH_MS)
@@ -79,13 +80,23 @@ export class Channel {
     // Only the board connection shows who is here; the others stay invisible.
     this.awareness.setLocalState(this.presence || null)
     // Anything the server sends is applied in a transaction whose origin is the provider.
+    // "Connected" only once the server answered on this socket: an open socket proves nothing.
     doc.on('afterTransaction', (transaction) => {
-      if (transaction.origin === provider) this.heardAt = Date.now()
+      if (transaction.origin !== provider) return
+      this.heardAt = Date.now()
+      if (provider.wsconnected) {
+        this.lost = false
+        this._setStatus('connected')
+      }
     })
     provider.on('status', ({ status }) => {
       if (provider !== this.provider) return
-      if (status === 'connected') this.heardAt = Date.now()
-      this._setStatus(status)
+      if (status === 'connected') {
+        this.heardAt = Date.now() // the clock for an answer starts now
+        return
+      }
+      if (status === 'disconnected') this.lost = true
+      this._setStatus(this.lost ? 'disconnected' : status)
     })
     provider.on('sync', (synced) => {
       if (provider !== this.provider) return
@@ -122,6 +133,7 @@ export class Channel {
   _checkSilence () {
     const provider = this.provider
     if (this.destroyed || !provider?.wsconnected || Date.now() - this.heardAt < SILENT_MS) return
+    this.lost = true
     this._setStatus('disconnected')
     provider.disconnect()
     provider.connect()
