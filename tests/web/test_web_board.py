@@ -199,7 +199,8 @@ async def test_facilitator_clusters_labels_and_runs_a_dot_vote_that_the_projecto
         # While people vote, totals stay hidden (nobody follows the crowd): each sees their own dots.
         await expect(alice.page.locator(".budget")).to_contain_text("Totals stay hidden until the facilitator closes")
         await expect(alice.note("Funders want impact")).to_contain_text("2 dots of yours")
-        await expect(anon.note("Funders want impact")).to_contain_text("Totals hidden until the vote closes")
+        await expect(anon.note("Funders want impact").locator(".note-votes")).not_to_contain_text("vote")
+        await expect(anon.note("Funders want impact").get_by_role("button", name="Take dot back")).to_be_hidden()
         await expect(facilitator.page.locator(".note", has_text="votes")).to_have_count(0)
         await fac.get_by_role("button", name="Results").click()
         await expect(fac.locator(".results")).to_contain_text("the totals appear when the facilitator closes the vote")

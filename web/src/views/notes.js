@@ -230,8 +230,8 @@ export class NotesLayer {
         h('span', { class: 'vote-count' }),
         onBoard && !withdrawn && this.ctx.role !== 'viewer'
           ? h('span', { class: 'vote-buttons' },
-            h('button', { ...label('unvote'), class: 'small vote', 'aria-label': 'Take dot back from this note' }, 'Take dot'),
-            h('button', { ...label('vote'), class: 'small vote', 'aria-label': 'Give dot to this note' }, 'Give dot'))
+            h('button', { ...label('vote'), class: 'small vote', 'aria-label': 'Give dot to this note' }, 'Give dot'),
+            h('button', { ...label('unvote'), class: 'small vote', 'aria-label': 'Take dot back from this note', hidden: true }, 'Take dot'))
           : null)
     } else if (this.ctx.readOnly && !parts.votes.firstChild) {
       parts.votes.append(h('span', { class: 'vote-count' }))
@@ -244,9 +244,11 @@ export class NotesLayer {
     // While totals are hidden, people see only their own dots: nobody follows the crowd.
     const hidden = this.ctx.totalsHidden?.()
     const text = hidden
-      ? (mine ? `${plural(mine, 'dot')} of yours` : 'Totals hidden until the vote closes')
+      ? (mine ? `${plural(mine, 'dot')} of yours` : '')
       : total ? `${plural(total, 'vote')}${mine ? ` · ${mine} yours` : ''}` : 'No votes yet'
     setText(view.parts.votes.firstChild, text)
+    const take = view.parts.votes.querySelector('[data-act="unvote"]')
+    if (take && take.hidden === Boolean(mine)) take.hidden = !mine
     toggleClass(view.el, 'has-votes', !hidden && total > 0)
   }
 

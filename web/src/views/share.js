@@ -86,7 +86,7 @@ export function reachWarning (reach) {
     h('p', {}, h('strong', { text: 'Phones and other computers cannot open these links yet. ' }),
       `The server only listens on this computer (${new URL(reach.base_url).host}).`),
     h('p', {}, 'To open it to the room, stop it (Ctrl+C) and start it again with ', h('code', { text: reach.open_command || './scripts/serve --host 0.0.0.0' }),
-      ', then create the event again. Behind a proxy or with a domain name, add ', h('code', { text: '--public-url https://your.address' }), '.'))
+      ' and open this page again: the links and QR codes then carry an address phones can open. Behind a proxy or with a domain name, add ', h('code', { text: '--public-url https://your.address' }), '.'))
 }
 
 /** The code and the three links of an event: {join_code, join_url, viewer_url, facilitator_url, reach}. */
