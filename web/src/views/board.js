@@ -1,6 +1,6 @@
 // The board page for participants and facilitators (the projector has its own page: projector.js).
 import { h, setText, toast, isTyping, plural, replace, announce } from '../dom.js'
-import { api, exportPath, memory } from '../api.js'
+import { api, memory } from '../api.js'
 import { Channel, isRevoked } from '../session.js'
 import * as model from '../board-model.js'
 import { NotesLayer } from './notes.js'
@@ -10,10 +10,9 @@ import { PresenceView, presenceFor, trackCursor } from './presence.js'
 import { ResultsView } from './results.js'
 import { boardActions } from './actions.js'
 import { followControl } from './follow.js'
-import { confirmAction } from './confirm.js'
 import { totalsHidden } from './votes.js'
 import { HistoryView } from './history.js'
-import { ROOM_AUDIENCES, exportGroup } from './exports.js'
+import { facilitatorTools, roomExportMenu } from './board-tools.js'
 
 // What a person is told when the facilitator revoked participant access (close code 4401).
 const REVOKED = {
@@ -92,9 +91,10 @@ export function boardPage (root, { room, token, claims }) {
     toPlenary: actions.toPlenary,
     isBreakout: () => page.meta().kind !== 'plenary'
   })
+  const tools = role === 'facilitator' ? facilitatorTools(page, () => bar) : null
   const bar = role === 'facilitator'
     ? facilitatorBar({
-      setPhase: (phase) => changePhase(phase),
+      setPhase: (phase) => tools.changePhase(phase),
       setShowTotals: (show) => model.setMeta(page.board.doc, { hide_totals: !show }),
       follow: followControl(page),
       setLocked: (locked) => model.setMeta(page.board.doc, { locked }),
@@ -112,26 +112,7 @@ export function boardPage (root, { room, token, claims }) {
   const historyButton = facilitator
     ? h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => (historyView.isOpen ? historyView.close() : enterHistory()) }, 'History')
     : null
-  const roomExport = facilitator
-    ? exportGroup({
-      legend: 'Download this board',
-      audiences: ROOM_AUDIENCES,
-      token,
-      path: (format, audience) => exportPath.room(room, format, { audience, at: historyView.isOpen ? historyView.seq : null })
-    })
-    : null
-  const exportMenu = facilitator
-    ? h('details', { class: 'export-menu' }, h('summary', {}, 'Export'), h('div', { class: 'popover' }, roomExport.el))
-    : null
-  exportMenu?.addEventListener('keydown', (event) => {
-    if (event.key !== 'Escape' || !exportMenu.open) return
-    event.preventDefault()
-    exportMenu.open = false
-    exportMenu.querySelector('summary').focus()
-  })
-  exportMenu?.addEventListener('toggle', () => {
-    if (exportMenu.open) roomExport.setLegend(historyView.isOpen ? `Download this board as it stood after change ${historyView.seq}` : 'Download this board as it stands now')
-  })
+  const exportMenu = facilitator ? roomExportMenu({ room, token, historyView }) : null
   const liveParts = () => [bar?.el, notices, results.el, sectionsEl]
   function enterHistory () {
     composer.close({ restoreFocus: false })
@@ -216,42 +197,6 @@ export function boardPage (root, { room, token, claims }) {
     const { spent } = model.tallies(page.board.doc, page.me)
     const hidden = totalsHidden(meta) ? ' Totals stay hidden until the facilitator closes the vote.' : ''
     setText(budget, `You have ${plural(total - spent, 'dot')} left of ${total}. Use “Give dot” on the notes you choose.${hidden}`)
-  }
-
-  /** Moving on from collecting publishes every private draft: the facilitator confirms that first. */
-  async function changePhase (phase) {
-    const meta = page.meta()
-    const leaving = (meta.phase || 'collect') === 'collect' && phase !== 'collect'
-    const privateSections = model.readSections(page.board.doc).filter((s) => s.private_until_reveal)
-    if (leaving && privateSections.length) {
-      const drafts = privateDrafts.count
-      const ok = await confirmAction({
-        title: 'Reveal the private notes?',
-        lines: [
-          `Every private note in ${privateSections.map((s) => `“${s.title}”`).join(', ')} goes on the board for everyone in this room${drafts === null ? '' : ` (${plural(drafts, 'note')} written so far)`}.`,
-          'This cannot be undone: a revealed note stays visible to the room.'
-        ],
-        confirm: phase === 'reveal' ? 'Reveal them now' : `Reveal them and move to ${model.PHASE_LABELS[phase]}`
-      })
-      if (!ok) return bar.update(page.meta())
-    }
-    model.setMeta(page.board.doc, { phase })
-  }
-
-  // The facilitator sees how many private drafts are being written (counts only, from the server).
-  const privateDrafts = { count: null, timer: 0 }
-  async function pollDrafts () {
-    clearTimeout(privateDrafts.timer)
-    if (role !== 'facilitator' || page.fatal) return
-    try {
-      const { rooms } = await api.rooms(claims.e, token)
-      const mine = rooms.find((r) => r.id === room)
-      privateDrafts.count = mine ? mine.drafts : null
-      layer.setDrafts(mine?.phase === 'collect' ? mine.drafts_per_section || {} : {}, mine?.drafting || 0)
-    } catch {
-      // the figures come back with the next poll
-    }
-    privateDrafts.timer = setTimeout(pollDrafts, 5000)
   }
 
   function toggleResults (on = results.el.hidden) {
@@ -392,7 +337,7 @@ export function boardPage (root, { room, token, claims }) {
   })
   bindAll()
 
-  pollDrafts()
+  tools?.pollDrafts()
   api.event(claims.e, token).then((info) => {
     page.eventInfo = info
     updateMeta()
