@@ -113,6 +113,7 @@ async def test_a_phone_creates_joins_writes_and_votes_without_sideways_scrolling
 
         # Voting on the phone: the budget is shown, totals are not.
         await page.goto(dashboard)
+        await expect(page.locator(".reach-warning")).to_contain_text("cannot open these links yet")
         room1 = page.locator(".room-card", has_text="Room 1")
         await expect(room1).to_contain_text("1 note")
         widest["dashboard"] = await check_phone(page, "dashboard")
