@@ -122,8 +122,12 @@ class Event:
         return int(self.board(room)["seq"])
 
 
-def create_event(server: Any, *, title: str = "Test event", template: object = "blank", rooms: int = 1) -> Event:
-    reply = call(server, "POST", "/api/events", {"title": title, "template": template, "rooms": rooms})
+def create_event(
+    server: Any, *, title: str = "Test event", template: object = "blank", rooms: int = 1, token: str | None = None
+) -> Event:
+    """An event made over the API (``token``: the server's creation token, when it asks for one)."""
+    body = {"title": title, "template": template, "rooms": rooms}
+    reply = call(server, "POST", "/api/events", body, token=token)
     assert reply.status == 201, reply
     return Event(server, reply.body)
 

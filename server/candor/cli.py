@@ -21,6 +21,7 @@ from candor.errors import BadRequest, CandorError, ExportUnavailable, RoomNotFou
 from candor.ids import RoomId, is_valid_room_id
 from candor.log.sqlite import DURABILITY, DURABILITY_PROCESS
 from candor.logs import configure as configure_logging
+from candor.reach import OPEN_TO_ROOM, check_public_url, reach_for
 from candor.rooms.limits import PeerLimits
 from candor.rooms.room import RoomSettings
 from candor.settings import LOGGING_ENV, MIB, SETTINGS_ENV, Settings, settings_to_json
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    reach = reach_for(args.host, args.port, args.public_url)
     return Settings(
         data_dir=Path(args.data),
         max_message_bytes=args.max_message_bytes,
@@ -51,6 +53,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             snapshot_every=args.snapshot_every,
             idle_timeout_s=args.idle_timeout,
             max_board_bytes=args.max_board_bytes,
+            max_presence_per_connection=args.max_presence_per_connection,
+            max_presence_per_room=args.max_presence_per_room,
         ),
         redis_url=args.redis_url,
         durability=args.durability,
@@ -59,6 +63,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         join_failures_per_minute=args.join_failures_per_minute,
         join_ban_s=args.join_ban_s,
         retain_days=args.retain_days,
+        public_url=reach.url if args.public_url else None,
+        lan_url=None if args.public_url else reach.url,
+        loopback_only=reach.loopback_only,
     )
 
 
@@ -85,6 +92,18 @@ def _shown(redis_url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
 
 
+def _reach_line(settings: Settings) -> str:
+    """What the person who started the server is told about the address the room should open."""
+    if settings.public_url or settings.lan_url:
+        return f"People in the room open {settings.public_url or settings.lan_url}/ (join links and QR codes use it)"
+    if settings.loopback_only:
+        return (
+            "Only this computer can open it: phones and other laptops cannot join. "
+            f"To open it to the room, stop it and run: {OPEN_TO_ROOM}"
+        )
+    return "No network address found: join links use the address the facilitator's browser opened"
+
+
 def _open_when_ready(url: str) -> None:
     """Open the start page in a browser once /healthz answers (bounded wait)."""
     for _ in range(100):
@@ -108,11 +127,20 @@ def serve(args: argparse.Namespace) -> int:
         # Reachable from other machines: nobody creates events without a token, unless one is made up here.
         args.create_token = secrets.token_urlsafe(18)
         print(f"Creating events needs the token {args.create_token} (choose your own with --create-token)", flush=True)
+    if args.public_url:
+        try:
+            check_public_url(args.public_url)
+        except ValueError as exc:
+            print(f"candor serve: --public-url {exc}", file=sys.stderr)
+            return 2
     settings = settings_from_args(args)
     url = f"http://{args.host if ':' not in args.host else '[' + args.host + ']'}:{args.port}/"
+    if args.host in ("0.0.0.0", "::", ""):
+        url = f"http://127.0.0.1:{args.port}/"  # what a browser on this computer can open
     where = f"shared through {_shown(args.redis_url)}" if args.redis_url else f"data in {settings.data_dir}"
     workers = f", {args.workers} worker processes" if args.workers > 1 else ""
     print(f"Candor serving {url} ({where}{workers})", flush=True)
+    print(_reach_line(settings), flush=True)
     if args.open:
         threading.Thread(target=_open_when_ready, args=(url,), daemon=True).start()
     options: dict[str, Any] = {
@@ -304,6 +332,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-bytes-per-s", type=float, default=limits.bytes_per_s, help="per connection")
     s.add_argument("--max-peers-per-room", type=int, default=limits.max_peers_per_room)
     s.add_argument("--max-connections-per-address", type=int, default=limits.max_connections_per_address)
+    rooms = RoomSettings()
+    s.add_argument(
+        "--max-presence-per-connection",
+        type=int,
+        default=rooms.max_presence_per_connection,
+        help="presence states (awareness client ids) one connection may show",
+    )
+    s.add_argument(
+        "--max-presence-per-room",
+        type=int,
+        default=rooms.max_presence_per_room,
+        help="presence states one room shows in all",
+    )
     s.add_argument(
         "--peer-idle-timeout", type=float, default=limits.idle_timeout_s, help="close a silent connection (seconds)"
     )
@@ -356,6 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--workers", type=int, default=1, help="server processes on this port (N > 1 needs --redis-url)")
     s.add_argument("--open", action="store_true", help="open the start page in a browser")
+    s.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address people open (https://candor.example.org): join links and QR codes use it; "
+        "default: this machine's LAN address when --host is beyond loopback",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     s.add_argument("--log-format", default="json", choices=["json", "text"], help="json: one object per line")
     s.set_defaults(func=serve)

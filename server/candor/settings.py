@@ -47,6 +47,12 @@ class Settings:
     join_ban_s: float = 300.0
     # Erase events this many days after their last activity; None: keep them until a facilitator erases them.
     retain_days: float | None = None
+    # The address join links and QR codes carry: ``--public-url`` as given (behind a proxy or a
+    # name), else the LAN address when listening beyond loopback (see candor.reach).
+    public_url: str | None = None
+    lan_url: str | None = None
+    # Listening on 127.0.0.1 only: nobody but this computer can open the links; pages say so.
+    loopback_only: bool = False
 
     @property
     def log_path(self) -> Path:

@@ -91,3 +91,47 @@ async def test_another_participant_cannot_open_someone_elses_drafts(session: dic
                     await intruder.recv()
     assert intruder.close_code == WS_4403_FORBIDDEN
     assert "author" in (intruder.close_reason or "")
+
+
+async def test_a_draft_never_replaces_a_board_note_and_a_withdrawn_draft_stays_private(session: dict[str, Any]) -> None:
+    ada, bo, room = session["ada"], session["bo"], session["room"]
+    facilitator = session["event"]["facilitator_token"]
+    bos_note = "Not understanding needs beyond ourselves."
+    regret = "Embarrassed that I hadn't talked about it much before"
+    async with (
+        yclient(url(session, room, bo["token"])) as bo_board,
+        yclient(url(session, room, facilitator)) as host,
+        yclient(url(session, f"{room}~{ada['participant']}", ada["token"])) as ada_drafts,
+    ):
+
+        def bo_writes(doc: Doc[Any]) -> None:
+            doc.get("notes", type=Map)["taken"] = Map(
+                {"section": "define-the-problem", "text": bos_note, "author": bo["participant"], "scope": "room"}
+            )
+
+        await bo_board.transact(bo_writes)
+        await bo_board.wait_for(lambda: "taken" in bo_board.confirmed_notes())
+
+        def drafts(doc: Doc[Any]) -> None:
+            notes = doc.get("notes", type=Map)
+            for note_id, text, withdrawn in (("taken", SECRET, False), ("regret", regret, True)):
+                fields = {"section": "what-did-you-do", "text": text, "author": ada["participant"], "scope": "room"}
+                notes[note_id] = Map({**fields, "withdrawn": withdrawn})
+
+        await ada_drafts.transact(drafts)
+        await ada_drafts.wait_for(lambda: len(ada_drafts.confirmed_notes()) == 2 or ada_drafts.denied)
+        assert not ada_drafts.denied, ada_drafts.denied_reasons()
+
+        def set_phase(doc: Doc[Any]) -> None:
+            doc.get("meta", type=Map)["phase"] = "reveal"
+
+        await host.transact(set_phase)
+        await bo_board.wait_for(lambda: any(n.get("text") == SECRET for n in bo_board.confirmed_notes().values()))
+        await ada_drafts.wait_for(lambda: "taken" not in ada_drafts.confirmed_notes())
+        board = bo_board.confirmed_notes()
+        assert board["taken"]["text"] == bos_note and board["taken"]["author"] == bo["participant"]
+        (published,) = [note_id for note_id, note in board.items() if note.get("text") == SECRET]
+        assert published != "taken" and board[published]["author"] == ada["participant"]
+        assert all(note.get("text") != regret for note in board.values())  # withdrawn: never published
+        assert ada_drafts.confirmed_notes()["regret"]["withdrawn"] is True  # kept where it was
+    assert not any(regret.encode() in frame for frame in bo_board.frames)

@@ -91,7 +91,7 @@ async def test_remote_presence_reaches_local_peers_and_is_dropped_when_not_renew
     async with asyncio.timeout(3):
         while transport.presence()[-1] != {remote: None}:
             await asyncio.sleep(0.05)
-    assert remote not in room.awareness.states
+    assert remote not in room.presence.awareness.states
     pump.cancel()
 
 

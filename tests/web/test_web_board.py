@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
-from webtools import Api, board_url, eventually, people
+from webtools import Api, board_url, confirm_reveal, eventually, people
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -42,6 +42,7 @@ async def test_notes_of_two_participants_converge_live_for_everyone(
         for person in (facilitator, alice, anon, projector):
             await expect(person.section(PUBLIC).locator(".note")).to_have_count(2)
             await expect(person.note("Mainly positive examples")).to_be_visible()
+        for person in (facilitator, alice, anon):
             await expect(person.note("talk about failure")).to_contain_text("Whole event")
         await expect(alice.note("Mainly positive")).to_contain_text("You (anonymous)")
         await expect(anon.note("Mainly positive")).to_contain_text("Anonymous")
@@ -68,6 +69,9 @@ async def test_notes_of_two_participants_converge_live_for_everyone(
         await expect(alice.page.locator(".presence-list")).to_contain_text("Alice (you)")
         await expect(alice.page.locator(".presence-list")).to_contain_text("Projector · projector")
         await alice.page.locator(".presence summary").click()
+        # With free placement (an option; notes flow by default) cursors show and notes can be moved.
+        for person in (facilitator, alice, anon):
+            await person.page.get_by_role("button", name="Free placement").click()
         await facilitator.section(PUBLIC).locator(".canvas").scroll_into_view_if_needed()
         box = await facilitator.section(PUBLIC).locator(".canvas").bounding_box()
         assert box is not None
@@ -111,7 +115,18 @@ async def test_private_notes_stay_with_their_author_until_the_facilitator_reveal
             await expect(person.note("A visible note")).to_be_visible()
             await expect(person.note("funder's timeline")).to_have_count(0)
 
+        # Revealing is asked first, saying how many private notes there are; cancelling keeps them private.
         await facilitator.page.get_by_role("radio", name="Reveal").check()
+        ask = facilitator.page.get_by_role("dialog", name="Reveal the private notes?")
+        await expect(ask).to_contain_text("1 note written so far")
+        await expect(ask.get_by_role("button", name="Cancel")).to_be_focused()
+        await ask.get_by_role("button", name="Cancel").click()
+        await expect(facilitator.page.get_by_role("radio", name="Collect")).to_be_checked()
+        await anon.add_note(PUBLIC, "Still collecting")
+        await expect(facilitator.note("Still collecting")).to_be_visible()
+        await expect(anon.note("funder's timeline")).to_have_count(0)
+        await facilitator.page.get_by_role("radio", name="Reveal").check()
+        await ask.get_by_role("button", name="Reveal them now").click()
         for person in (facilitator, alice, anon, projector):
             await expect(person.section(PRIVATE).locator(".note", has_text="funder's timeline")).to_be_visible()
             await expect(person.page.locator(".phase")).to_have_text("Phase: Reveal")
@@ -143,6 +158,11 @@ async def test_facilitator_clusters_labels_and_runs_a_dot_vote_that_the_projecto
 
         fac = facilitator.page
         await fac.get_by_role("radio", name="Cluster").check()
+        await confirm_reveal(fac)
+        await expect(alice.page.locator(".phase")).to_have_text("Phase: Cluster")
+        # Clusters can be placed freely with free placement on; they are labelled groups either way.
+        for person in (facilitator, alice):
+            await person.page.get_by_role("button", name="Free placement").click()
         await facilitator.section(PUBLIC).get_by_role("button", name="New cluster").click()
         label = facilitator.section(PUBLIC).get_by_label("Cluster label")
         await expect(label).to_be_focused()
@@ -176,19 +196,30 @@ async def test_facilitator_clusters_labels_and_runs_a_dot_vote_that_the_projecto
             await alice.note("Funders want impact").get_by_role("button", name=give).click()
         await anon.note("Leaders never").get_by_role("button", name=give).click()
         await expect(alice.page.locator(".budget")).to_contain_text("You have 3 dots left of 5")
-        await expect(alice.note("Funders want impact")).to_contain_text("2 votes · 2 yours")
-
+        # While people vote, totals stay hidden (nobody follows the crowd): each sees their own dots.
+        await expect(alice.page.locator(".budget")).to_contain_text("Totals stay hidden until the facilitator closes")
+        await expect(alice.note("Funders want impact")).to_contain_text("2 dots of yours")
+        await expect(anon.note("Funders want impact").locator(".note-votes")).not_to_contain_text("vote")
+        await expect(anon.note("Funders want impact").get_by_role("button", name="Take dot back")).to_be_hidden()
+        await expect(facilitator.page.locator(".note", has_text="votes")).to_have_count(0)
         await fac.get_by_role("button", name="Results").click()
-        for person in (facilitator, projector):
+        await expect(fac.locator(".results")).to_contain_text("the totals appear when the facilitator closes the vote")
+        await expect(fac.locator(".results-list li")).to_have_count(0)
+        await facilitator.page.locator(".follow select").select_option("results")
+        await expect(projector.page.locator(".projector-stage")).to_contain_text("the totals appear here when")
+        await expect(projector.page.locator(".note", has_text="vote")).to_have_count(0)
+        await projector.shot("projector-vote")
+
+        await fac.get_by_role("radio", name="Done").check()  # the vote closes: totals for everyone
+        for person in (facilitator, projector, alice):
             results = person.page.locator(".results-list li")
             await expect(results).to_have_count(2)
             await expect(results.first).to_contain_text("2 votes")
             await expect(results.first).to_contain_text("Funders want impact")
             await expect(results.nth(1)).to_contain_text("Leaders never")
-        await projector.shot("projector-vote")
+        await expect(alice.note("Funders want impact")).to_contain_text("2 votes · 2 yours")
+        await projector.shot("projector-results")
         await facilitator.shot("board-results")
-        await fac.get_by_role("radio", name="Done").check()
-        await expect(alice.page.locator(".results-list li").first).to_contain_text("Funders want impact")
 
 
 EMPTY_SYNC_STEP2 = bytes([0, 1, 2, 0, 0])  # sync message, step 2, an empty update

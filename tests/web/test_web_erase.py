@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
-from webtools import ARTIFACTS, CHROMIUM, Api, board_url, describe, open_person, people, serious_violations
+from webtools import ARTIFACTS, CHROMIUM, Api, axe_violations, board_url, describe, open_person, people
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -40,7 +40,7 @@ async def test_the_start_page_asks_for_the_creation_token_and_announces_the_rete
         await token.fill("a guess")
         await page.get_by_role("button", name="Create event").click()
         await expect(page.get_by_role("alert")).to_contain_text("that creation token is not this server's")
-        assert (found := await serious_violations(page)) == [], describe(found)
+        assert (found := await axe_violations(page)) == [], describe(found)
         await facilitator.shot("start-create-token")
         await token.fill(CREATE_TOKEN)
         await page.get_by_role("button", name="Create event").click()
@@ -84,7 +84,7 @@ async def test_the_facilitator_erases_the_event_after_a_confirmation_that_says_w
                 "from the server for good"
             )
             await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
-            assert (found := await serious_violations(page)) == [], describe(found)
+            assert (found := await axe_violations(page)) == [], describe(found)
             await facilitator.shot("dashboard-erase-dialog")
             await dialog.get_by_role("button", name="Cancel").click()
             await expect(dialog).to_be_hidden()

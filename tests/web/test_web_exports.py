@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
-from webtools import Api, describe, open_person, serious_violations
+from webtools import Api, axe_violations, describe, open_person
 
 from boards import Event, board_client, call
 from workshop import settle
@@ -72,7 +72,7 @@ async def test_a_facilitator_previews_and_downloads_the_deck_as_it_stood_at_the_
         await expect(deck.locator("#slide-1")).to_be_hidden()
         await preview.scroll_into_view_if_needed()
         await facilitator.shot("dashboard-export-preview")
-        assert (found := await serious_violations(page)) == [], describe(found)
+        assert (found := await axe_violations(page)) == [], describe(found)
 
         async with page.expect_download() as downloaded:
             await group.get_by_role("button", name="Markdown (.md)").click()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
-from webtools import Api, board_url, describe, eventually, people, serious_violations
+from webtools import Api, axe_violations, board_url, confirm_reveal, describe, eventually, people
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -59,6 +59,7 @@ async def test_a_facilitator_replays_the_board_and_downloads_every_export(
         await facilitator.add_note(SECTION, "First idea", scope="event")
         await facilitator.add_note(SECTION, "Second idea", scope="public")
         await page.get_by_role("radio", name="Cluster").check()
+        await confirm_reveal(page)
         await facilitator.add_note(SECTION, "Late idea")
 
         async def all_logged() -> bool:
@@ -103,7 +104,7 @@ async def test_a_facilitator_replays_the_board_and_downloads_every_export(
         await expect(timeline.locator("[aria-current='step']")).to_have_attribute("data-seq", str(first))
         await expect(past.locator(".note")).to_have_count(1)
         await expect(page.locator(".history-where")).to_contain_text("phase collect")
-        assert (found := await serious_violations(page)) == [], describe(found)
+        assert (found := await axe_violations(page)) == [], describe(found)
         await facilitator.shot("history", full_page=True)
 
         # An export of the moment on screen, from the board's Export menu.
@@ -125,7 +126,7 @@ async def test_a_facilitator_replays_the_board_and_downloads_every_export(
         await expect(page.get_by_role("button", name="Play")).to_be_visible()  # it stops at the end
         await expect(past.locator(".note")).to_have_count(3)
         await expect(page.get_by_role("button", name="Next change")).to_have_attribute("aria-disabled", "true")
-        assert (found := await serious_violations(page)) == [], describe(found)
+        assert (found := await axe_violations(page)) == [], describe(found)
 
         await page.get_by_role("button", name="Back to the live board").click()
         await expect(history).to_be_hidden()
@@ -150,4 +151,4 @@ async def test_a_facilitator_replays_the_board_and_downloads_every_export(
         await event_group.get_by_label("Audience").select_option("public")
         name, content = await download(page, event_group, "md", token)
         assert name.endswith("-public.md") and b"Second idea" in content and b"First idea" not in content
-        assert (found := await serious_violations(page)) == [], describe(found)
+        assert (found := await axe_violations(page)) == [], describe(found)

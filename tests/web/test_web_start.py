@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
-from webtools import Api, describe, open_person, serious_violations, wait_connected
+from webtools import Api, axe_violations, describe, open_person, wait_connected
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -19,7 +19,7 @@ async def test_a_facilitator_creates_an_event_and_gets_links_to_share(web_server
         await facilitator.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=web_server.http_url)
         await expect(page.get_by_role("heading", name="Run a session")).to_be_visible()
         await expect(page.get_by_label("Template")).to_contain_text("Failure story interview")
-        assert (found := await serious_violations(page)) == [], describe(found)
+        assert (found := await axe_violations(page)) == [], describe(found)
         await facilitator.shot("start")
 
         await page.get_by_label("Title").fill("Beyond hero stories — Engage 2026")
@@ -40,7 +40,7 @@ async def test_a_facilitator_creates_an_event_and_gets_links_to_share(web_server
         await expect(page.get_by_role("img", name="QR code of the projector link")).to_be_visible()
         await page.get_by_role("button", name="Copy the participant join link").click()
         assert await page.evaluate("navigator.clipboard.readText()") == join_url
-        assert (found := await serious_violations(page)) == [], describe(found)
+        assert (found := await axe_violations(page)) == [], describe(found)
         await facilitator.shot("start-created", full_page=True)
 
         await page.get_by_role("link", name="Open the facilitator dashboard").click()
@@ -68,7 +68,7 @@ async def test_joining_asks_for_the_ground_rules_and_an_optional_name(
         await expect(page.get_by_role("heading", name="Relational agreement")).to_be_visible()
         await expect(page.locator(".agreement li")).to_have_count(4)
         await expect(page.locator(".agreement")).to_contain_text("Not to share identifiable details")
-        assert (found := await serious_violations(page)) == [], describe(found)
+        assert (found := await axe_violations(page)) == [], describe(found)
         await person.shot("join")
 
         await page.get_by_role("button", name="Join the session").click()
@@ -78,7 +78,7 @@ async def test_joining_asks_for_the_ground_rules_and_an_optional_name(
         await page.get_by_role("button", name="Join the session").click()
         await expect(page.get_by_role("heading", name=re.compile("Choose your room"))).to_be_visible()
         await expect(page.locator(".room-link")).to_have_count(3)
-        assert (found := await serious_violations(page)) == [], describe(found)
+        assert (found := await axe_violations(page)) == [], describe(found)
         await person.shot("join-rooms")
 
         await page.get_by_role("link", name="Room 2").click()

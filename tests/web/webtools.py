@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ class Person:
         if sign:
             await composer.locator("#composer-sign").check()
         if scope:
-            await composer.locator("#composer-scope").select_option(scope)
+            await composer.locator(f"input[name='scope'][value='{scope}']").check()
         await composer.locator("#composer-text").press("Enter")
         await self.page.keyboard.press("Escape")
         await expect(composer).to_have_count(0)
@@ -127,7 +128,7 @@ def _bytes(payload: str | bytes) -> bytes:
 
 async def wait_connected(person: Person) -> None:
     await expect(person.page.locator(".status")).to_have_attribute("data-status", "connected")
-    await expect(person.page.locator(".sections .section").first).to_be_visible()
+    await expect(person.page.locator(".sections .section, .projector-stage").first).to_be_visible()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 10) -> None:
@@ -137,6 +138,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def confirm_reveal(page: Page) -> None:
+    """Answer the facilitator's "Reveal the private notes?" question with yes."""
+    ask = page.get_by_role("dialog", name="Reveal the private notes?")
+    await ask.get_by_role("button", name=re.compile("^Reveal them")).click()
+    await expect(ask).to_have_count(0)
 
 
 def board_url(base: str, room: str, token: str) -> str:
@@ -161,8 +169,8 @@ async def people(browser: Browser, *specs: tuple[str, str]) -> AsyncIterator[lis
             await person.close()
 
 
-async def serious_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the page as it is now."""
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now, of any impact (minor ones included)."""
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(AXE_JS))
     results = await page.evaluate(
@@ -170,7 +178,7 @@ async def serious_violations(page: Page) -> list[dict[str, Any]]:
             id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' — ' + (n.failureSummary || '')) }))"""
     )
-    return [v for v in results if v["impact"] in ("serious", "critical")]
+    return list(results)
 
 
 def describe(violations: list[dict[str, Any]]) -> str:
@@ -178,11 +186,13 @@ def describe(violations: list[dict[str, Any]]) -> str:
 
 
 class Network:
-    """A person's network, which tests can cut: websockets are dropped and refused until it is back."""
+    """A person's network, which tests can cut (sockets closed, new ones refused) or stall (sockets stay
+    open but nothing gets through, as when Wi-Fi drops without the browser noticing)."""
 
     def __init__(self, context: BrowserContext) -> None:
         self.context = context
         self.online = True
+        self.stalled = False
         self.sockets: list[tuple[WebSocketRoute, WebSocketRoute]] = []
 
     async def install(self) -> None:
@@ -192,7 +202,10 @@ class Network:
         if not self.online:
             await ws.close(code=4000, reason="no network")
             return
-        self.sockets.append((ws, ws.connect_to_server()))
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: None if self.stalled else server.send(message))
+        server.on_message(lambda message: None if self.stalled else ws.send(message))
+        self.sockets.append((ws, server))
 
     async def cut(self) -> None:
         self.online = False
@@ -202,6 +215,10 @@ class Network:
             await page_side.close(code=4000, reason="network lost")
             await server_side.close()
 
+    def stall(self) -> None:
+        self.stalled = True
+
     async def restore(self) -> None:
         self.online = True
+        self.stalled = False
         await self.context.set_offline(False)

@@ -48,11 +48,17 @@ export const api = {
   renameRoom: (eventId, token, roomId, label) =>
     call('PATCH', `/api/events/${encodeURIComponent(eventId)}/rooms/${encodeURIComponent(roomId)}`, { token, body: { label } }),
   broadcast: (eventId, token, fields) => call('POST', `/api/events/${encodeURIComponent(eventId)}/broadcast`, { token, body: fields }),
-  /** Copies (or moves) notes [{room, note}] to the plenary: the server makes the copies. */
+  /** Copies (or moves) notes [{room, note}] to the plenary: the server makes the copies, {copied, skipped}. */
   plenary: (eventId, token, notes, move = false) =>
     call('POST', `/api/events/${enc(eventId)}/plenary`, { token, body: { notes, move } }),
   /** A new join code; every participant token stops working (connected participants are closed with 4401). */
   revoke: (eventId, token) => call('POST', `/api/events/${enc(eventId)}/revoke`, { token }),
+  /** Whether the links reach other devices: {base_url, loopback_only, open_command}. */
+  reach: () => call('GET', '/api/reach'),
+  /** Per breakout room, the notes shared beyond it, most votes first. */
+  ideas: (eventId, token, perRoom = 5) => call('GET', `/api/events/${enc(eventId)}/ideas?per_room=${perRoom}`, { token }),
+  /** Erase the text of the room's withdrawn notes everywhere in storage. */
+  purge: (roomId, token) => call('POST', `/api/rooms/${enc(roomId)}/purge`, { token }),
   /** The board now, or as it stood after seq `at` (a number) or at an ISO time. */
   board: (roomId, token, at = null) =>
     call('GET', `/api/rooms/${enc(roomId)}/board${at === null || at === undefined ? '' : `?at=${enc(String(at))}`}`, { token }),

@@ -93,7 +93,7 @@ export function jsonReader (board) {
     },
     tally (id, me) {
       const ballot = own(votes, id)
-      let total = 0
+      let total = carriedOf(own(notes, id))
       if (isRecord(ballot)) for (const count of Object.values(ballot)) total += typeof count === 'number' ? count : 0
       const mine = me ? own(ballot, me) : undefined
       return { total, mine: typeof mine === 'number' ? mine : 0 }
@@ -206,6 +206,12 @@ export function deleteCluster (doc, id) {
 
 // -- votes ------------------------------------------------------------------------------
 
+/** The dots a plenary copy brought from its room (the server writes them when it copies). */
+export function carriedOf (note) {
+  const carried = note instanceof Y.Map ? note.get('carried_votes') : note?.carried_votes
+  return typeof carried === 'number' && carried > 0 ? carried : 0
+}
+
 /** {total, mine} per note id, and how many dots `me` has spent. */
 export function tallies (doc, me) {
   const perNote = new Map()
@@ -218,13 +224,20 @@ export function tallies (doc, me) {
     spent += mine
     perNote.set(noteId, { total, mine })
   })
+  doc.getMap('notes').forEach((note, noteId) => {
+    const carried = carriedOf(note)
+    if (!carried) return
+    const tally = perNote.get(noteId) || { total: 0, mine: 0 }
+    perNote.set(noteId, { ...tally, total: tally.total + carried })
+  })
   return { perNote, spent }
 }
 
 export function tallyOf (doc, noteId, me) {
   const ballot = doc.getMap('votes').get(noteId)
-  if (!(ballot instanceof Y.Map)) return { total: 0, mine: 0 }
-  let total = 0
+  const carried = carriedOf(doc.getMap('notes').get(noteId))
+  if (!(ballot instanceof Y.Map)) return { total: carried, mine: 0 }
+  let total = carried
   ballot.forEach((count) => { total += typeof count === 'number' ? count : 0 })
   return { total, mine: typeof ballot.get(me) === 'number' ? ballot.get(me) : 0 }
 }

@@ -5,6 +5,7 @@ import { startPage } from './views/start.js'
 import { joinPage } from './views/join.js'
 import { boardPage } from './views/board.js'
 import { dashboardPage } from './views/dashboard.js'
+import { projectorPage } from './views/projector.js'
 
 function problem (root, title, message) {
   document.title = `${title} — Candor`
@@ -33,6 +34,7 @@ function route () {
     const claims = token && claimsOf(token)
     if (!claims) return problem(root, 'Join the session first', 'Open the join link the facilitator shared (or scan its QR code), agree to the ground rules, then choose this room.')
     if (isExpired(claims)) return problem(root, 'This link has expired', 'Ask the facilitator for a new join link.')
+    if (claims.r === 'viewer') return projectorPage(root, { room, token, claims, screen: params.get('screen') })
     return boardPage(root, { room, token, claims })
   }
   return problem(root, 'Page not found', 'There is nothing at this address.')

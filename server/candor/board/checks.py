@@ -91,8 +91,9 @@ def check_meta(meta: dict[str, Any]) -> None:
     _fields("the board's meta", {k: v for k, v in meta.items() if k != "timer"}, model.META_FIELDS)
     if meta.get("phase", "collect") not in model.PHASES:
         raise InvalidBoard(f"phase must be one of {', '.join(model.PHASES)}")
-    if not isinstance(meta.get("locked", False), bool):
-        raise InvalidBoard("locked must be true or false")
+    for key in ("locked", "hide_totals"):
+        if not isinstance(meta.get(key, False), bool):
+            raise InvalidBoard(f"{key} must be true or false")
     for key in ("title", "template", "event"):
         if key in meta and not (isinstance(meta[key], str) and len(meta[key]) <= model.TITLE_MAX_CHARS):
             raise InvalidBoard(f"meta {key} must be text of at most {model.TITLE_MAX_CHARS} characters")

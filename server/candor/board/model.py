@@ -18,7 +18,19 @@ COLOURS: Final = ("yellow", "pink", "blue", "green", "orange", "purple")
 
 # meta fields only a facilitator may change
 META_FIELDS: Final = frozenset(
-    {"title", "template", "phase", "locked", "timer", "votes_per_person", "note_max_chars", "event", "kind"}
+    {
+        "title",
+        "template",
+        "phase",
+        "locked",
+        "timer",
+        "votes_per_person",
+        "note_max_chars",
+        "event",
+        "kind",
+        # false: vote totals show while voting; absent or true: hidden until the vote closes
+        "hide_totals",
+    }
 )
 NOTE_FIELDS: Final = frozenset(
     {

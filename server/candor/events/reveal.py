@@ -48,13 +48,17 @@ def server_note_id() -> str:
     return model.SERVER_NOTE_PREFIX + secrets.token_hex(8)
 
 
-def _publishing(drafts: list[dict[str, Any]]) -> Callable[[Doc[Any]], None]:
-    """Adds each draft to the board under a new id of the server's, whatever ids the board holds."""
+def _publishing(drafts: dict[str, dict[str, Any]]) -> Callable[[Doc[Any]], None]:
+    """Adds each draft to the board under its own id, or a new id of the server's when the board has that one.
+
+    It runs in the board's writer, on the board as logged, so no note can take
+    the id between the look and the write: a draft never replaces a note.
+    """
 
     def publish(doc: Doc[Any]) -> None:
         board_notes = doc.get(model.NOTES, type=Map)
-        for note in drafts:
-            note_id = server_note_id()
+        for draft_id, note in drafts.items():
+            note_id = draft_id
             while note_id in board_notes:
                 note_id = server_note_id()
             board_notes[note_id] = Map(note)
@@ -119,7 +123,7 @@ class Revealer:
             if not notes:
                 continue
             try:
-                await self.registry.submit(room, _publishing(list(notes.values())), SERVER_ACCESS)
+                await self.registry.submit(room, _publishing(notes), SERVER_ACCESS)
             except CandorError as exc:
                 logger.error("room %s: drafts of %s not revealed, kept: %s", room, drafts, exc.message)
                 continue

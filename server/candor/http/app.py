@@ -28,7 +28,7 @@ from candor.events.reveal import Revealer
 from candor.events.service import EventService
 from candor.events.store import SqliteEventStore
 from candor.events.tokens import TokenSigner, load_or_create_secret
-from candor.http import events_api, export_api
+from candor.http import console_api, events_api, export_api
 from candor.http.api import error_response, get_board, healthz, server_info
 from candor.http.body_limit import BodyLimit
 from candor.http.direct import KeepServerSend
@@ -183,6 +183,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/events/{event_id}/details", export_api.get_details, methods=["GET"]),
         Route("/api/events/{event_id}/details", export_api.put_details, methods=["PUT"]),
         Route("/api/rooms/{room}/purge", events_api.purge, methods=["POST"]),
+        Route("/api/reach", console_api.reach),
+        Route("/api/events/{event_id}/ideas", console_api.ideas),
         WebSocketRoute("/ws/{room}", websocket_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -7,13 +7,13 @@ import hmac
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from candor.board import model
 from candor.board.edits import set_meta
-from candor.board.projection import board_to_json
 from candor.board.templates import builtin_templates, template_to_json
 from candor.errors import (
     BadRequest,
@@ -25,17 +25,20 @@ from candor.errors import (
     UnknownJoinCode,
     WrongJoinCode,
 )
+from candor.events import console
 from candor.events.erase import Eraser
 from candor.events.plenary import to_plenary
 from candor.events.purge import purge_withdrawn
 from candor.events.retention import retention_notice
 from candor.events.service import EventService
 from candor.events.store import EventRecord, RoomRecord
-from candor.history.rebuild import rebuild
+from candor.http.board_reads import board_now, drafts_of
 from candor.http.inputs import json_body, query_text, token_of
 from candor.http.throttle import AttemptThrottle, RateLimit
 from candor.ids import Access, Role, RoomId, Seq
+from candor.reach import OPEN_TO_ROOM, is_loopback
 from candor.rooms.registry import RoomRegistry
+from candor.settings import Settings
 
 
 def service_of(request: Request) -> EventService:
@@ -44,9 +47,20 @@ def service_of(request: Request) -> EventService:
 
 
 def _base(request: Request) -> tuple[str, str]:
-    http = str(request.base_url).rstrip("/")
+    """The address links carry: --public-url, else the one this request came to unless that is
+    loopback (a phone cannot open 127.0.0.1), else the LAN address the server listens on."""
+    settings: Settings = request.app.state.settings
+    own = str(request.base_url).rstrip("/")
+    http = settings.public_url or (settings.lan_url if is_loopback(request.url.hostname or "") else None) or own
     ws = http.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
     return http, ws
+
+
+def reach_json(request: Request) -> dict[str, Any]:
+    """Whether the links reach other devices; when not, the command that opens the server to the room."""
+    http, _ = _base(request)
+    local = is_loopback(urlsplit(http).hostname or "")
+    return {"base_url": http, "loopback_only": local, "open_command": OPEN_TO_ROOM if local else None}
 
 
 def room_json(request: Request, room: RoomRecord) -> dict[str, Any]:
@@ -192,6 +206,7 @@ def _share_links(
         "join_url": f"{http}/join/{event.id}?code={event.join_code}",
         "viewer_token": viewer,
         "viewer_url": f"{http}/board/{rooms[0].id}?token={viewer}",
+        "reach": reach_json(request),
     }
 
 
@@ -237,29 +252,26 @@ async def revoke(request: Request) -> JSONResponse:
     )
 
 
-async def room_figures(request: Request, room: RoomRecord) -> dict[str, Any]:
-    """People present, notes per section and last activity of one room."""
+async def room_figures(request: Request, room: RoomRecord, all_rooms: list[RoomId] | None = None) -> dict[str, Any]:
+    """People present, phase, timer, notes and private drafts per section, and last activity of one room."""
     registry: RoomRegistry = request.app.state.registry
     service = service_of(request)
     room_id = RoomId(room.id)
     live = registry.rooms.get(room_id)
     figures = room_json(request, room)
     if live is not None:
-        notes = board_to_json(live.doc)[model.NOTES]
         figures["present"] = len(live.peers)
         figures["last_activity_ms"] = int(live.last_activity * 1000)
     else:
         head = await service.log.head(room_id)
-        notes = board_to_json((await rebuild(service.log, room_id, head)).doc)[model.NOTES]
         last = await service.log.read(room_id, after=Seq(head - 1), upto=head) if head else []
         figures["present"] = 0
         figures["last_activity_ms"] = last[-1].time_ms if last else None
-    per_section: dict[str, int] = {}
-    for note in notes.values():
-        if isinstance(note, dict):
-            per_section[str(note.get("section"))] = per_section.get(str(note.get("section")), 0) + 1
-    figures["notes"] = sum(per_section.values())
-    figures["notes_per_section"] = per_section
+    board = await board_now(request, room.id)
+    figures.update(console.board_figures(board, await service.log.purged_notes(room_id)))
+    collecting = figures["phase"] == "collect"
+    rooms = all_rooms if all_rooms is not None else await service.log.rooms()
+    figures.update(await drafts_of(request, room.id, rooms) if collecting else console.drafts_figures([]))
     return figures
 
 
@@ -267,7 +279,8 @@ async def list_rooms(request: Request) -> JSONResponse:
     event_id = request.path_params["event_id"]
     await require(request, event_id, Role.FACILITATOR)
     rooms = await service_of(request).store.rooms(event_id)
-    return JSONResponse({"event_id": event_id, "rooms": [await room_figures(request, r) for r in rooms]})
+    logged = await service_of(request).log.rooms()
+    return JSONResponse({"event_id": event_id, "rooms": [await room_figures(request, r, logged) for r in rooms]})
 
 
 async def add_room(request: Request) -> JSONResponse:
@@ -334,10 +347,9 @@ async def plenary(request: Request) -> JSONResponse:
     if not isinstance(move, bool):
         raise BadRequest("move must be true or false")
     sources = [(RoomId(item["room"]), item["note"]) for item in wanted]
-    copied = await to_plenary(service_of(request).log, request.app.state.registry, RoomId(target), sources, move=move)
-    return JSONResponse(
-        {"plenary": target, "copied": [{"room": c.room, "note": c.note, "copy": c.copy} for c in copied]}
-    )
+    sent = await to_plenary(service_of(request).log, request.app.state.registry, RoomId(target), sources, move=move)
+    copied = [{"room": c.room, "note": c.note, "copy": c.copy} for c in sent.copied]
+    return JSONResponse({"plenary": target, "copied": copied, "skipped": sent.skipped})
 
 
 async def broadcast(request: Request) -> JSONResponse:

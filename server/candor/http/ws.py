@@ -17,7 +17,6 @@ from candor.errors import (
     Forbidden,
     MessageTooBig,
     PolicyViolation,
-    ProtocolError,
     RoomClosing,
     UnsupportedMessage,
 )
@@ -25,7 +24,7 @@ from candor.http.direct import DirectReader, DirectWriter
 from candor.ids import RoomId, is_valid_room_id
 from candor.metrics import Metrics
 from candor.protocol import AwarenessUpdate, decode_message
-from candor.rooms.limits import Flooding, PeerLimits, Throttle
+from candor.rooms.limits import PeerLimits, Throttle
 from candor.rooms.peer import Peer, PeerState
 from candor.rooms.registry import RoomRegistry
 from candor.rooms.room import Room
@@ -280,7 +279,7 @@ class _Inbound:
         """Run ``step``; what refuses a message closes the connection, as it would on the ASGI way."""
         try:
             step(arg)
-        except (ProtocolError, Flooding) as exc:
+        except CandorError as exc:  # malformed, flooding, presence past its caps: the close says which
             self._fail(exc)
         except Exception:
             logger.exception("peer %s in room %s: a message could not be handled", self._peer.id, self._room.id)
@@ -312,7 +311,7 @@ async def _receive(websocket: WebSocket, room: Room, peer: Peer, settings: Setti
                 if (wait := inbound.check(event.get("bytes"))) > 0:
                     await asyncio.sleep(wait)  # not reading meanwhile: the sender is slowed down
                 inbound.hand_over(event["bytes"])
-            except (ProtocolError, Flooding) as exc:
+            except CandorError as exc:
                 peer.fail(exc)
                 return
     finally:

@@ -57,7 +57,6 @@ class Peer:
         self.id = peer_id or new_peer_id()
         self.access = access
         self.state = PeerState.CONNECTED
-        self.awareness_clients: set[int] = set()
         self._transport = transport
         self._outbox: deque[bytes] = deque()
         self._outbox_limit = outbox_limit

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Awareness, Doc
+from pycrdt import Doc
 
 from candor.board.gate import BoardGate
 from candor.board.safe import apply_stored
@@ -53,13 +53,11 @@ from candor.protocol import (
 )
 from candor.protocol.update import OPEN_BOUNDS, read_update
 from candor.rooms.peer import Peer, PeerState
+from candor.rooms.presence import REMOTE, Presence
 
 logger = logging.getLogger("candor.room")
 
 SERVER_PEER_ID = PeerId("server")
-
-# The origin of awareness updates relayed from another process.
-REMOTE = "remote"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +67,9 @@ class RoomSettings:
     max_board_bytes: int = 2 * 1024 * 1024
     # y-protocols clients renew their presence every 15 s; another process's, unrenewed this long, is dropped.
     remote_presence_timeout_s: float = 30.0
+    # Presence states (awareness client ids) one connection may show, and one room in all.
+    max_presence_per_connection: int = 4
+    max_presence_per_room: int = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +192,9 @@ class Room:
         # Logged records that arrived before an earlier one: seq -> (record, admitted here)
         self._ahead: dict[int, tuple[LogRecord, bool]] = {}
         self._inbox = _Inbox()
-        self.awareness = Awareness(doc)
-        self.awareness.set_local_state(None)  # the server itself has no presence
-        self._awareness_observer = self.awareness.observe(self._on_awareness)
+        self.presence = Presence(
+            doc, per_owner=settings.max_presence_per_connection, per_room=settings.max_presence_per_room
+        )
         self._runner: asyncio.Task[None] | None = None
         self.closed = False
 
@@ -226,17 +227,15 @@ class Room:
         """Greet a new connection with our state vector and the presence we know."""
         self.peers.add(peer)
         peer.send(encode_sync_step1(self.doc.get_state()))
-        if self.awareness.states:
-            peer.send(encode_awareness(self.awareness.encode_awareness_update(list(self.awareness.states))))
+        if (states := self.presence.encoded()) is not None:
+            peer.send(encode_awareness(states))
 
     def detach(self, peer: Peer) -> None:
         """Forget a connection; its presence is removed for everyone else."""
         self.peers.discard(peer)
         self._subscribers.pop(peer, None)
-        if peer.awareness_clients:
-            gone = list(peer.awareness_clients)
-            self.awareness.remove_awareness_states(gone, origin=peer)
-            removal = self.awareness.encode_awareness_update(gone)
+        removal = self.presence.release(peer)
+        if removal is not None:
             self._broadcast(encode_awareness(removal), skip=peer)
             self._publish_awareness(removal)
         if not self.peers:
@@ -244,12 +243,16 @@ class Room:
             self._inbox.put_nowait(_Wake())
 
     def receive(self, peer: Peer, message: Message) -> None:
-        """Handle one decoded message from ``peer``; raises ProtocolError on bad awareness."""
+        """Handle one decoded message from ``peer``.
+
+        Raises ProtocolError for malformed presence, PolicyViolation (1008) or
+        RoomClosing (1013) for presence past its caps (see candor.rooms.presence).
+        """
         if isinstance(message, AwarenessUpdate):
             self._relay_awareness(peer, message.payload)
         elif isinstance(message, QueryAwareness):
-            if self.awareness.states:
-                peer.send(encode_awareness(self.awareness.encode_awareness_update(list(self.awareness.states))))
+            if (states := self.presence.encoded()) is not None:
+                peer.send(encode_awareness(states))
         else:
             self._inbox.put_nowait(_FromPeer(peer, message))
 
@@ -274,36 +277,31 @@ class Room:
     # -- awareness -----------------------------------------------------------
 
     def _relay_awareness(self, peer: Peer, payload: bytes) -> None:
-        try:
-            self.awareness.apply_awareness_update(payload, origin=peer)
-        except (ValueError, TypeError, IndexError, RuntimeError, UnicodeDecodeError) as exc:
-            raise ProtocolError("malformed awareness update") from exc
-        self._broadcast(encode_awareness(payload), skip=peer)
-        self._publish_awareness(payload)
+        relayed = self.presence.apply(peer, payload)
+        if relayed is not None:
+            self._broadcast(encode_awareness(relayed), skip=peer)
+            self._publish_awareness(relayed)
 
     def receive_remote_awareness(self, payload: bytes) -> None:
         """Presence relayed from another process: applied and passed to this room's peers, never logged."""
         try:
-            self.awareness.apply_awareness_update(payload, origin=REMOTE)
-        except (ValueError, TypeError, IndexError, RuntimeError, UnicodeDecodeError):
+            relayed = self.presence.apply(REMOTE, payload, strict=False)
+        except ProtocolError:
             logger.warning("room %s: bad awareness from another process ignored", self.id, extra={"room": self.id})
+            return
+        if relayed is None:
             return
         self._remote_presence = True
         # Every attached peer, synced or not: the answer to the "who is here?" a newcomer's arrival
         # made this process ask may come back before the newcomer's sync finishes.
-        frame = encode_awareness(payload)
+        frame = encode_awareness(relayed)
         for peer in self.peers:
             peer.send(frame)
         self._metrics.messages_out.inc(len(self.peers))
 
     def local_awareness(self) -> bytes | None:
         """The presence of this process's own peers, encoded (asked by a process that just loaded the room)."""
-        clients = [c for peer in self.peers for c in peer.awareness_clients if c in self.awareness.states]
-        return self.awareness.encode_awareness_update(clients) if clients else None
-
-    def _remote_clients(self) -> list[int]:
-        local = {client for peer in self.peers for client in peer.awareness_clients}
-        return [client for client in self.awareness.states if client not in local]
+        return self.presence.encoded([c for peer in self.peers for c in self.presence.owned_by(peer)])
 
     def _drop_stale_presence(self) -> None:
         """Forget presence relayed from another process that was not renewed in time (the process may be gone)."""
@@ -311,19 +309,11 @@ class Room:
         if not self._remote_presence:
             return
         oldest_ms = time.time() * 1000 - self._settings.remote_presence_timeout_s * 1000
-        meta = self.awareness.meta
-        stale = [c for c in self._remote_clients() if meta.get(c, {}).get("lastUpdated", 0) <= oldest_ms]
-        if stale:
-            self.awareness.remove_awareness_states(stale, origin=REMOTE)
-            self._broadcast(encode_awareness(self.awareness.encode_awareness_update(stale)))
-
-    def _on_awareness(self, topic: str, change: tuple[dict[str, list[int]], object]) -> None:
-        if topic != "update":
-            return
-        changes, origin = change
-        if isinstance(origin, Peer):
-            origin.awareness_clients.update(changes["added"], changes["updated"])
-            origin.awareness_clients.difference_update(changes["removed"])
+        remote = self.presence.owned_by(REMOTE)
+        stale = [c for c in remote if self.presence.last_updated_ms(c) <= oldest_ms]
+        removal = self.presence.release(REMOTE, stale) if stale else None
+        if removal is not None:
+            self._broadcast(encode_awareness(removal))
 
     # -- the writer ----------------------------------------------------------
 
@@ -345,7 +335,6 @@ class Room:
             self.closed = True
             # Undo the references back to the room and its gate, so that reference counting frees a
             # closed room at once, without waiting for a full garbage collection (see candor.rooms.heap).
-            self.awareness.unobserve(self._awareness_observer)
             if self._gate is not None:
                 self._gate.close()
 
@@ -368,7 +357,7 @@ class Room:
                 self._drop_stale_presence()
             idle_until = self._empty_since + self._settings.idle_timeout_s
             timeout = None if self.peers else max(0.0, idle_until - now)
-            if self._remote_presence and self._remote_clients():
+            if self._remote_presence and self.presence.owned_by(REMOTE):
                 until_check = max(0.0, self._next_presence_check - now)
                 timeout = until_check if timeout is None else min(timeout, until_check)
             try:

@@ -1,9 +1,8 @@
 // What each board action does to the documents, with the role and lock rules checked first
 // so people get a clear message instead of a refused change.
 import { announce, toast } from '../dom.js'
-import { api, eventOfRoom } from '../api.js'
+import { api } from '../api.js'
 import * as model from '../board-model.js'
-
 
 /** board: the BoardPage (board, drafts channels, layer, meta(), role, me, room, token, …) */
 export function boardActions (page) {
@@ -23,7 +22,21 @@ export function boardActions (page) {
 
   const acts = {
     add (sectionId) {
+      if (page.meta().phase === 'done') return toast('The board is finished: no new notes now.')
       if (!guard()) page.openComposer(sectionId)
+    },
+    withdraw (id) {
+      const view = layer.notes.get(id)
+      if (!view?.mine || view.source !== 'board' || guard()) return
+      model.updateNote(page.board.doc, id, { withdrawn: true })
+      toast('Note withdrawn: it is off the board and out of every export. The facilitator can now erase its text for good.', {
+        action: { label: 'Undo', run: () => { if (!blocked()) model.updateNote(page.board.doc, id, { withdrawn: false }) } }
+      })
+      page.focusSection(view.data.section)
+    },
+    restore (id) {
+      const view = layer.notes.get(id)
+      if (view?.mine && !guard()) model.updateNote(page.board.doc, id, { withdrawn: false })
     },
     edit (id) {
       const view = layer.notes.get(id)
@@ -86,15 +99,15 @@ export function boardActions (page) {
     }
   }
 
-  /** Ask the server to put a copy of a note on the plenary (authorship and provenance kept); optionally remove it here. */
+  /** Ask the server to copy a note to the plenary (its authorship, room and votes carried); optionally remove it here. */
   async function toPlenary (id, { move }) {
-    const plenary = page.rooms().find((r) => r.kind === 'plenary')
-    if (!plenary || plenary.id === page.room) throw new Error('this event has no plenary board to send to')
-    const note = layer.notes.get(id)?.data
+    const view = layer.notes.get(id)
+    const note = view?.data
     if (!note) throw new Error('the note is gone')
     if (note.scope !== 'event' && note.scope !== 'public') throw new Error('its author kept it in this room')
-    await api.plenary(eventOfRoom(page.room), page.token, [{ room: page.room, note: id }], move)
-    announce(move ? 'Note moved to the plenary.' : 'Note copied to the plenary.')
+    const result = await api.plenary(page.claims.e, page.token, [{ room: page.room, note: id }], move)
+    if (!result.copied.length) throw new Error('the plenary did not take it (is it still shared with the event, or there already?)')
+    announce(move ? 'Note moved to the plenary, with its votes.' : 'Note copied to the plenary, with its votes.')
   }
 
   return { act: (name, ...args) => acts[name]?.(...args), toPlenary, docFor, blocked }

@@ -1,6 +1,6 @@
-// The board page for participants, facilitators and (read-only) the projector.
+// The board page for participants and facilitators (the projector has its own page: projector.js).
 import { h, setText, toast, isTyping, plural, replace, announce } from '../dom.js'
-import { api, exportPath, memory } from '../api.js'
+import { api, memory } from '../api.js'
 import { Channel, isRevoked } from '../session.js'
 import * as model from '../board-model.js'
 import { NotesLayer } from './notes.js'
@@ -9,9 +9,10 @@ import { facilitatorBar, noteDialog, timerDisplay } from './facilitator.js'
 import { PresenceView, presenceFor, trackCursor } from './presence.js'
 import { ResultsView } from './results.js'
 import { boardActions } from './actions.js'
-import { fitToScreen, roomSwitcher } from './projector.js'
+import { followControl } from './follow.js'
+import { totalsHidden } from './votes.js'
 import { HistoryView } from './history.js'
-import { ROOM_AUDIENCES, exportGroup } from './exports.js'
+import { facilitatorTools, roomExportMenu } from './board-tools.js'
 
 // What a person is told when the facilitator revoked participant access (close code 4401).
 const REVOKED = {
@@ -22,21 +23,22 @@ const REVOKED = {
 const STATUS_TEXT = {
   connected: 'Connected',
   connecting: 'Connecting…',
-  disconnected: 'Offline — your changes are kept here and sent when the connection returns',
+  disconnected: 'Connection lost — reconnecting. Your changes are kept on this device and sent when it returns',
   closed: 'Disconnected'
 }
 
 export function boardPage (root, { room, token, claims }) {
   const role = claims.r
   const page = {
-    room, token, claims, role, me: claims.s, readOnly: role === 'viewer',
+    room, token, claims, role, me: claims.s, readOnly: false,
     board: null, drafts: null, plenary: null, eventInfo: null
   }
   page.meta = () => (page.board ? model.readMeta(page.board.doc) : {})
   page.rooms = () => page.eventInfo?.rooms || []
   const roomLabel = (id) => page.rooms().find((r) => r.id === id)?.label || id
-  const projector = page.readOnly
-  let layout = projector || (memory.preferences().layout || (innerWidth < 720 ? 'list' : 'canvas')) === 'list' ? 'list' : 'canvas'
+  // Notes flow inside their section by default, so nothing ever hides anything; free placement
+  // (notes where people dragged them) is an option for who wants it, on wide screens only.
+  let layout = memory.preferences().placement === 'free' && innerWidth >= 720 ? 'canvas' : 'list'
 
   // -- the shell ----------------------------------------------------------------------
   const title = h('h1', { class: 'board-title', text: 'Loading the board…' })
@@ -50,14 +52,14 @@ export function boardPage (root, { room, token, claims }) {
   const timer = timerDisplay()
   const sectionsEl = h('div', { class: 'sections', 'aria-busy': 'true' })
   const notices = h('div', { class: 'notices' }, phaseHelp, lockedBanner, budget)
-  const layoutButton = h('button', { type: 'button', 'aria-pressed': String(layout === 'list'), onclick: () => setLayout(layout === 'list' ? 'canvas' : 'list') }, 'List view')
+  const layoutButton = h('button', { type: 'button', class: 'wide-only', 'aria-pressed': String(layout === 'canvas'), onclick: () => setLayout(layout === 'list' ? 'canvas' : 'list') }, 'Free placement')
   const resultsButton = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'results', onclick: () => toggleResults() }, 'Results')
-  const help = h('details', { class: 'shortcuts' }, h('summary', {}, 'Keyboard'),
+  const help = h('details', { class: 'shortcuts wide-only' }, h('summary', {}, 'Keyboard'),
     h('div', { class: 'popover' }, h('ul', {},
       h('li', {}, h('kbd', {}, 'n'), ' add a note in the current section'),
       h('li', {}, h('kbd', {}, 'Enter'), ' save a note (Shift+Enter: new line), or edit the focused note'),
       h('li', {}, h('kbd', {}, 'Esc'), ' cancel'),
-      h('li', {}, h('kbd', {}, '←↑→↓'), ' move the focused note (Shift: further)'),
+      h('li', {}, h('kbd', {}, '←↑→↓'), ' with free placement: move the focused note (Shift: further)'),
       h('li', {}, h('kbd', {}, 'Delete'), ' delete your focused note'),
       h('li', {}, h('kbd', {}, '+'), ' / ', h('kbd', {}, '−'), ' give or take back a dot while voting'),
       role === 'facilitator' ? h('li', {}, h('kbd', {}, '←↑→↓'), ' on a cluster’s ⠿ button: move the cluster') : null)))
@@ -69,13 +71,14 @@ export function boardPage (root, { room, token, claims }) {
     isPrivate: (id) => isPrivate(id),
     roomLabel,
     canvasMode: () => layout === 'canvas',
-    canMove: (view) => !page.readOnly && !(role === 'participant' && page.meta().locked) && (role === 'facilitator' || !view.data.cluster),
+    canMove: (view) => !(role === 'participant' && page.meta().locked) && (role === 'facilitator' || !view.data.cluster),
+    totalsHidden: () => totalsHidden(page.meta()),
     act: (...args) => actions.act(...args)
   })
   page.layer = layer
   const actions = boardActions(page)
   const presence = new PresenceView({ layer, selfLabel: 'you' })
-  const results = new ResultsView({ sectionTitle: (id) => layer.sections.get(id)?.data.title || id, me: page.me })
+  const results = new ResultsView({ sectionTitle: (id) => layer.sections.get(id)?.data.title || id, me: page.me, hidden: () => totalsHidden(page.meta()) })
   const composer = new Composer({
     name: role === 'participant' ? claims.n || null : null,
     maxChars: () => Number(page.meta().note_max_chars || 500),
@@ -84,19 +87,22 @@ export function boardPage (root, { room, token, claims }) {
   page.noteDialog = noteDialog({
     clustersOf: (section) => [...layer.clusters.values()].filter((c) => c.data.section === section).map((c) => ({ id: c.id, label: c.data.label })),
     setCluster: (id, clusterId) => model.updateNote(page.board.doc, id, { cluster: clusterId }),
+    roomLabel,
     toPlenary: actions.toPlenary,
     isBreakout: () => page.meta().kind !== 'plenary'
   })
+  const tools = role === 'facilitator' ? facilitatorTools(page, () => bar) : null
   const bar = role === 'facilitator'
     ? facilitatorBar({
-      setPhase: (phase) => model.setMeta(page.board.doc, { phase }),
+      setPhase: (phase) => tools.changePhase(phase),
+      setShowTotals: (show) => model.setMeta(page.board.doc, { hide_totals: !show }),
+      follow: followControl(page),
       setLocked: (locked) => model.setMeta(page.board.doc, { locked }),
       startTimer: (s) => model.startTimer(page.board.doc, s),
       stopTimer: () => model.setMeta(page.board.doc, { timer: null }),
       dashboardUrl: `/event/${encodeURIComponent(claims.e)}?token=${encodeURIComponent(token)}`
     })
     : null
-  const switcher = projector ? roomSwitcher({ current: room, token }) : null
 
   // -- facilitators: history and exports ----------------------------------------------
   const facilitator = role === 'facilitator'
@@ -106,26 +112,7 @@ export function boardPage (root, { room, token, claims }) {
   const historyButton = facilitator
     ? h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => (historyView.isOpen ? historyView.close() : enterHistory()) }, 'History')
     : null
-  const roomExport = facilitator
-    ? exportGroup({
-      legend: 'Download this board',
-      audiences: ROOM_AUDIENCES,
-      token,
-      path: (format, audience) => exportPath.room(room, format, { audience, at: historyView.isOpen ? historyView.seq : null })
-    })
-    : null
-  const exportMenu = facilitator
-    ? h('details', { class: 'export-menu' }, h('summary', {}, 'Export'), h('div', { class: 'popover' }, roomExport.el))
-    : null
-  exportMenu?.addEventListener('keydown', (event) => {
-    if (event.key !== 'Escape' || !exportMenu.open) return
-    event.preventDefault()
-    exportMenu.open = false
-    exportMenu.querySelector('summary').focus()
-  })
-  exportMenu?.addEventListener('toggle', () => {
-    if (exportMenu.open) roomExport.setLegend(historyView.isOpen ? `Download this board as it stood after change ${historyView.seq}` : 'Download this board as it stands now')
-  })
+  const exportMenu = facilitator ? roomExportMenu({ room, token, historyView }) : null
   const liveParts = () => [bar?.el, notices, results.el, sectionsEl]
   function enterHistory () {
     composer.close({ restoreFocus: false })
@@ -145,21 +132,17 @@ export function boardPage (root, { room, token, claims }) {
     announce('Back on the live board.')
   }
 
-  const app = h('div', { class: `board-page${projector ? ' projector' : ''}${layout === 'list' ? ' flow' : ''}`, 'data-role': role, 'data-phase': 'collect' },
+  const app = h('div', { class: `board-page${layout === 'list' ? ' flow' : ''}`, 'data-role': role, 'data-phase': 'collect' },
     h('a', { class: 'skip', href: '#board-main' }, 'Skip to the board'),
     h('header', { class: 'board-header' },
       h('div', { class: 'heading' }, title, subtitle),
       h('div', { class: 'header-status' }, status, phaseBadge, timer.el, presence.el),
-      projector ? switcher.el : h('nav', { class: 'view-tools', 'aria-label': 'View' }, layoutButton, resultsButton, historyButton, exportMenu, help)),
-    fatal,
+      h('nav', { class: 'view-tools', 'aria-label': 'View' }, layoutButton, resultsButton, historyButton, exportMenu, help)),
     bar?.el,
-    notices,
-    results.el,
-    h('main', { id: 'board-main', tabindex: '-1' }, sectionsEl, historyView?.el),
+    h('main', { id: 'board-main', tabindex: '-1' }, fatal, notices, results.el, sectionsEl, historyView?.el),
     page.noteDialog.el)
   replace(root, app)
-  if (!page.readOnly) trackCursor(sectionsEl, layer, () => page.board)
-  if (projector) fitToScreen(app)
+  trackCursor(sectionsEl, layer, () => page.board)
 
   // -- state --------------------------------------------------------------------------
   function isPrivate (sectionId) {
@@ -180,17 +163,20 @@ export function boardPage (root, { room, token, claims }) {
       document.title = `${eventTitle} · ${roomLabel(room)} — Candor`
     }
     const template = meta.title && meta.title !== eventTitle ? ` · ${meta.title}` : ''
-    setText(subtitle, `${roomLabel(room)}${meta.kind === 'plenary' ? ' (everyone)' : ''}${template} · you are ${role === 'viewer' ? 'the projector' : `a ${role}`}`)
+    setText(subtitle, `${roomLabel(room)}${meta.kind === 'plenary' ? ' (everyone)' : ''}${template} · you are a ${role}`)
     setText(phaseBadge, `Phase: ${model.PHASE_LABELS[phase] || phase}${meta.locked ? ' · Locked' : ''}`)
     setText(phaseHelp, model.PHASE_HELP[phase] || '')
     lockedBanner.hidden = !(meta.locked && role === 'participant')
     timer.update(meta.timer || null)
     bar?.update(meta)
     layer.setPrivacy()
+    layer.refreshAllVotes()
+    results.invalidate(page.board.doc)
     updateBudget()
+    if (phase === 'done' && composer.isOpen && !composer.target.note) composer.close({ restoreFocus: false })
     if (phase !== shownPhase) {
-      // Results open by themselves when the board is done (and on the projector while voting).
-      const wanted = phase === 'done' || (projector && phase === 'vote')
+      // Results open by themselves when the board is done.
+      const wanted = phase === 'done'
       if (wanted && results.el.hidden) {
         toggleResults(true)
         autoResults = true
@@ -209,7 +195,8 @@ export function boardPage (root, { room, token, claims }) {
     if (!show) return
     const total = Number(meta.votes_per_person ?? 5)
     const { spent } = model.tallies(page.board.doc, page.me)
-    setText(budget, `You have ${plural(total - spent, 'dot')} left of ${total}. Use “Give dot” on the notes you choose.`)
+    const hidden = totalsHidden(meta) ? ' Totals stay hidden until the facilitator closes the vote.' : ''
+    setText(budget, `You have ${plural(total - spent, 'dot')} left of ${total}. Use “Give dot” on the notes you choose.${hidden}`)
   }
 
   function toggleResults (on = results.el.hidden) {
@@ -219,9 +206,9 @@ export function boardPage (root, { room, token, claims }) {
 
   function setLayout (next) {
     layout = next
-    memory.rememberPreferences({ layout })
+    memory.rememberPreferences({ placement: layout === 'canvas' ? 'free' : 'flow' })
     app.classList.toggle('flow', layout === 'list')
-    layoutButton.setAttribute('aria-pressed', String(layout === 'list'))
+    layoutButton.setAttribute('aria-pressed', String(layout === 'canvas'))
     layer.refit()
     historyView?.layer.refit()
     presence.render()
@@ -249,6 +236,7 @@ export function boardPage (root, { room, token, claims }) {
       model.updateNote(actions.docFor(target.note.id), target.note.id, fields)
       return null
     }
+    if (page.meta().phase === 'done') return 'The board is finished: no new notes now.'
     const usePrivate = role === 'participant' && isPrivate(target.section)
     if (usePrivate && !page.drafts) return 'Private notes are still connecting; try again in a moment.'
     const canvas = layer.sections.get(target.section).canvas
@@ -260,7 +248,7 @@ export function boardPage (root, { room, token, claims }) {
 
   // -- connections --------------------------------------------------------------------
   function showStatus (state) {
-    const offline = !navigator.onLine && state !== 'connected'
+    const offline = (!navigator.onLine && state !== 'connected') || state === 'disconnected'
     status.dataset.status = offline ? 'disconnected' : state
     setText(status, offline ? STATUS_TEXT.disconnected : STATUS_TEXT[state] || state)
   }
@@ -283,7 +271,10 @@ export function boardPage (root, { room, token, claims }) {
     if (source !== 'board') return
     r.meta.observe(updateMeta)
     r.sections.observe(() => { layer.renderAll(); reattachComposer(); updateMeta() })
-    r.clusters.observeDeep((events) => { for (const id of noteIds(events, r.clusters)) layer.refreshCluster(id) })
+    r.clusters.observeDeep((events) => {
+      for (const id of noteIds(events, r.clusters)) layer.refreshCluster(id)
+      bar?.follow?.refresh()
+    })
     r.votes.observeDeep((events) => {
       for (const id of noteIds(events, r.votes)) layer.refreshVotes(id)
       updateBudget()
@@ -303,6 +294,7 @@ export function boardPage (root, { room, token, claims }) {
     layer.bind(model.docReader(page.board.doc), page.drafts ? model.docReader(page.drafts.doc) : null)
     reattachComposer()
     presence.bind(page.board.awareness)
+    page.board.awareness.on('change', () => bar?.follow?.refresh())
     updateMeta()
   }
 
@@ -327,7 +319,7 @@ export function boardPage (root, { room, token, claims }) {
     observe(channel, source)
   }
 
-  page.board = new Channel(room, token, { presence: presenceFor(claims) })
+  page.board = new Channel(room, token, { presence: presenceFor(claims), persist: page.me })
   connect(page.board, 'board')
   page.board.on('status', showStatus)
   addEventListener('online', () => showStatus(page.board.status))
@@ -338,23 +330,23 @@ export function boardPage (root, { room, token, claims }) {
     const wantsDrafts = role === 'participant' && model.readSections(page.board.doc).some((s) => s.private_until_reveal)
     if (wantsDrafts && !page.drafts) {
       // My private notes live in my own drafts room until the facilitator reveals them.
-      page.drafts = new Channel(`${room}~${page.me}`, token)
+      page.drafts = new Channel(`${room}~${page.me}`, token, { persist: page.me })
       layer.drafts = model.docReader(page.drafts.doc)
       connect(page.drafts, 'draft')
     }
   })
   bindAll()
 
+  tools?.pollDrafts()
   api.event(claims.e, token).then((info) => {
     page.eventInfo = info
-    switcher?.setRooms(info.rooms)
     updateMeta()
     for (const view of layer.notes.values()) if (view.data.from_room) layer.refreshNote(view.id)
   }).catch(() => {})
 
   // -- keyboard -----------------------------------------------------------------------
   let lastSection = null
-  if (!page.readOnly) {
+  {
     document.addEventListener('keydown', (event) => {
       if (event.key !== 'n' || event.ctrlKey || event.metaKey || event.altKey || isTyping(event)) return
       if (document.querySelector('dialog[open]') || historyView?.isOpen || page.fatal) return

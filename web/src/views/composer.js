@@ -21,7 +21,10 @@ export class Composer {
         h('input', { type: 'radio', name: 'colour', value: colour, checked: colour === (prefs.colour || 'yellow') }),
         h('span', { text: colour[0].toUpperCase() + colour.slice(1) }))))
     this.sign = h('input', { type: 'checkbox', id: 'composer-sign', disabled: !name })
-    this.scope = h('select', { id: 'composer-scope' }, SCOPES.map((s) => h('option', { value: s.id }, `${s.label} — ${s.help}`)))
+    this.scope = h('fieldset', { class: 'scopes' }, h('legend', { text: 'Who may see it' }),
+      SCOPES.map((s) => h('label', { class: 'check scope' },
+        h('input', { type: 'radio', name: 'scope', value: s.id, checked: s.id === 'room' }),
+        h('span', {}, h('span', { class: 'scope-name', text: s.label }), h('span', { class: 'hint', text: ` — ${s.help}` })))))
     this.error = h('p', { class: 'error', role: 'alert', hidden: true })
     this.save = h('button', { type: 'submit', class: 'primary' }, 'Save note')
     this.form = h('form', { class: 'composer', 'aria-labelledby': 'composer-title', novalidate: true },
@@ -30,10 +33,9 @@ export class Composer {
       this.text,
       h('div', { class: 'composer-row' }, this.help, this.count),
       this.colours,
-      h('div', { class: 'composer-row wrap' },
-        h('label', { class: 'check', for: 'composer-sign' }, this.sign,
-          name ? ` Sign with my name (${name})` : ' Sign with my name — you joined without a name, so your notes are anonymous'),
-        h('label', { for: 'composer-scope', class: 'stack' }, 'Who may see it', this.scope)),
+      h('label', { class: 'check', for: 'composer-sign' }, this.sign,
+        name ? ` Sign with my name (${name})` : ' Sign with my name — you joined without a name, so your notes are anonymous'),
+      this.scope,
       this.error,
       h('div', { class: 'composer-row' }, this.save,
         h('button', { type: 'button', onclick: () => this.close() }, 'Cancel')))
@@ -67,7 +69,7 @@ export class Composer {
     for (const input of this.form.elements.colour) input.checked = input.value === colour
     // Every new note starts anonymous and in this room: signing and sharing are chosen each time.
     this.sign.checked = Boolean(note?.author_name)
-    this.scope.value = note?.scope || 'room'
+    this.setScope(note?.scope || 'room')
     this.help.textContent = target.isPrivate
       ? 'Private: only you can see this note until the facilitator reveals the notes. Enter saves, Shift+Enter adds a line.'
       : 'Anonymous unless you sign it. Enter saves, Shift+Enter adds a line, Escape cancels.'
@@ -76,6 +78,10 @@ export class Composer {
     this.updateCount()
     target.slot.append(this.form)
     this.text.focus()
+  }
+
+  setScope (scope) {
+    for (const input of this.form.elements.scope) input.checked = input.value === scope
   }
 
   close ({ restoreFocus = true } = {}) {
@@ -106,7 +112,7 @@ export class Composer {
       text,
       colour,
       author_name: this.sign.checked && this.name ? this.name : null,
-      scope: this.scope.value
+      scope: [...this.form.elements.scope].find((input) => input.checked)?.value || 'room'
     }
     memory.rememberPreferences({ colour })
     const target = this.target
@@ -118,7 +124,7 @@ export class Composer {
       // Stay open for the next note: workshops write several in a row.
       this.text.value = ''
       this.sign.checked = false
-      this.scope.value = 'room'
+      this.setScope('room')
       this.updateCount()
       this.text.focus()
     }

@@ -1,8 +1,11 @@
-// The facilitator's dashboard: every room live, one click into any room, broadcasts to all rooms.
-import { h, setText, announce, relativeTime, plural, toast, replace } from '../dom.js'
+// The facilitator's dashboard: every room live, one click into any room, broadcasts to all rooms
+// (each confirmed first), the top ideas to the plenary, links to share and exports.
+import { h, setText, announce, plural, toast, replace } from '../dom.js'
 import { api, exportPath, memory } from '../api.js'
 import { PHASES, PHASE_LABELS } from '../board-model.js'
-import { sharePanel } from './share.js'
+import { sharePanel, reachWarning } from './share.js'
+import { confirmAction } from './confirm.js'
+import { roomCard, ideasPanel } from './console.js'
 import { EVENT_AUDIENCES, ROOM_AUDIENCES, eventDetailsForm, exportGroup } from './exports.js'
 
 const POLL_MS = 3000
@@ -15,6 +18,7 @@ export async function dashboardPage (root, { eventId, token }) {
   const grid = h('ul', { class: 'room-grid', 'aria-label': 'Rooms' })
   const cards = new Map()
   let sectionTitles = {}
+  let roomCount = 0
 
   const boardLink = (roomId) => `/board/${encodeURIComponent(roomId)}?token=${encodeURIComponent(token)}`
   const facilitatorUrl = `${location.origin}/event/${encodeURIComponent(eventId)}?token=${encodeURIComponent(token)}`
@@ -26,7 +30,8 @@ export async function dashboardPage (root, { eventId, token }) {
   function showLinks (next) {
     links = { ...links, ...next, facilitator_url: facilitatorUrl }
     if (!links.join_code) return
-    replace(linksBody, sharePanel(links))
+    replace(linksBody, sharePanel({ ...links, reach: null })) // the warning is at the top of the page
+    replace(reachBox, links.reach?.loopback_only ? reachWarning(links.reach) : null)
     replace(headerCode, 'Join code ', h('strong', { text: links.join_code }))
     headerCode.hidden = false
     const remembered = memory.created(eventId)
@@ -98,10 +103,19 @@ export async function dashboardPage (root, { eventId, token }) {
   const phase = h('select', { id: 'bc-phase' }, PHASES.map((p) => h('option', { value: p }, PHASE_LABELS[p])))
   const minutes = h('select', { id: 'bc-minutes' }, [1, 2, 3, 5, 10, 15, 20, 30].map((m) => h('option', { value: String(m * 60), selected: m === 5 }, `${m} min`)))
   const send = async (fields, what) => {
+    const ok = await confirmAction({
+      title: `${what} in every room?`,
+      lines: [
+        `This changes all ${plural(roomCount, 'room')} of the event at once, for everyone in them.`,
+        fields.phase && fields.phase !== 'collect' ? 'Rooms still collecting reveal their private notes to the room: that cannot be undone.' : null
+      ].filter(Boolean),
+      confirm: `${what} everywhere`
+    })
+    if (!ok) return
     try {
       const result = await api.broadcast(eventId, token, fields)
-      announce(`${what} in ${plural(result.rooms.length, 'room')}.`)
-      toast(`${what} in ${plural(result.rooms.length, 'room')}.`)
+      announce(`${what}: done in ${plural(result.rooms.length, 'room')}.`)
+      toast(`${what}: done in ${plural(result.rooms.length, 'room')}.`)
       refresh()
     } catch (error) {
       toast(`Not sent: ${error.message}`, { urgent: true })
@@ -159,54 +173,43 @@ export async function dashboardPage (root, { eventId, token }) {
     eraseButton,
     eraseDialog.el)
 
+  const reachBox = h('div', { class: 'reach-box' })
+  const ideas = ideasPanel({ eventId, token, sectionTitle: (id) => sectionTitles[id] || id })
   replace(root, h('div', { class: 'dashboard-page' },
     h('header', { class: 'site-header' }, h('p', { class: 'brand' }, h('a', { href: '/' }, 'Candor')), title, headerCode, status),
     h('main', {},
+      reachBox,
       broadcast,
       h('section', { 'aria-labelledby': 'rooms-title', class: 'rooms' },
         h('h2', { id: 'rooms-title', text: 'Rooms' }),
         grid,
         addRoom),
+      ideas.el,
       linksCard,
       exportsCard,
       eraseCard)))
 
-  function card (room) {
-    const parts = {
-      label: h('h3', {}, h('a', { href: boardLink(room.id) })),
-      kind: h('p', { class: 'hint' }),
-      present: h('p', { class: 'figure' }),
-      notes: h('p', { class: 'figure' }),
-      sections: h('ul', { class: 'per-section' }),
-      activity: h('p', { class: 'hint' })
-    }
-    const el = h('li', { class: 'room-card' }, parts.label, parts.kind, h('div', { class: 'figures' }, parts.present, parts.notes), parts.sections, parts.activity,
-      h('a', { class: 'button primary', href: boardLink(room.id), 'aria-label': `Open room: ${room.label}` }, 'Open room'))
-    return { el, parts }
+  const cardContext = {
+    eventId,
+    token,
+    boardLink,
+    sectionTitle: (id) => sectionTitles[id] || id,
+    // A projector for a breakout room's own screen: it shows the notes kept in that room, too.
+    projectorLink: (roomId) => links?.viewer_url ? projectorFor(links.viewer_url, roomId) : null,
+    refresh: () => refresh()
   }
 
   function render (rooms) {
+    roomCount = rooms.length
     const seen = new Set()
     for (const room of rooms) {
       seen.add(room.id)
       let entry = cards.get(room.id)
       if (!entry) {
-        entry = card(room)
+        entry = roomCard(room, cardContext)
         cards.set(room.id, entry)
       }
-      const p = entry.parts
-      setText(p.label.firstChild, room.label)
-      setText(p.kind, room.kind === 'plenary' ? 'Plenary — everyone' : 'Breakout room')
-      setText(p.present, `${plural(room.present || 0, 'person', 'people')} here`)
-      setText(p.notes, plural(room.notes || 0, 'note'))
-      const per = Object.entries(room.notes_per_section || {})
-      const signature = JSON.stringify(per)
-      if (p.sections.dataset.sig !== signature) {
-        p.sections.dataset.sig = signature
-        replace(p.sections, ...per.map(([id, n]) => h('li', {}, `${sectionTitles[id] || id}: ${n}`)))
-      }
-      setText(p.activity, `Last activity: ${relativeTime(room.last_activity_ms)}`)
-      entry.el.classList.toggle('active', (room.present || 0) > 0)
+      entry.update(room)
     }
     for (const [id, entry] of cards) {
       if (!seen.has(id)) {
@@ -291,6 +294,13 @@ function eraseConfirmation (erase) {
       cancel.focus()
     }
   }
+}
+
+/** The projector link of one room: the event's viewer link pointed at that room's board. */
+function projectorFor (viewerUrl, roomId) {
+  const url = new URL(viewerUrl, location.origin)
+  url.pathname = `/board/${encodeURIComponent(roomId)}`
+  return url.pathname + url.search
 }
 
 /** "Are you sure?" for revoking: says what happens to everyone, and runs `revoke` on confirmation. */

@@ -1,5 +1,7 @@
 // Dragging notes and clusters with a pointer (mouse, pen, touch): the element follows the
-// pointer locally and the board is written once, on drop. Keyboard users move notes with arrows.
+// pointer locally and the board is written once, on drop. With free placement anything may be
+// moved; in the flowing layout a facilitator drags notes into and out of clusters only.
+// Keyboard users move notes with arrows, and cluster them with a note's More… dialog.
 
 const THRESHOLD_PX = 4
 
@@ -7,7 +9,8 @@ export function attachDragging (layer) {
   let drag = null
 
   layer.root.addEventListener('pointerdown', (event) => {
-    if (event.button !== 0 || drag || !layer.ctx.canvasMode()) return
+    const free = layer.ctx.canvasMode()
+    if (event.button !== 0 || drag || !(free || layer.ctx.role === 'facilitator')) return
     if (event.target.closest('button:not(.grip), input, select, textarea, a, label')) return
     const noteEl = event.target.closest('.note')
     const head = event.target.closest('.cluster-head')
@@ -16,7 +19,7 @@ export function attachDragging (layer) {
       const view = layer.notes.get(noteEl.dataset.id)
       if (!view || !layer.ctx.canMove(view)) return
       target = { kind: 'note', id: view.id, view, el: noteEl, section: view.data.section }
-    } else if (head && layer.ctx.role === 'facilitator') {
+    } else if (head && layer.ctx.role === 'facilitator' && free) {
       const el = head.closest('.cluster')
       const view = layer.clusters.get(el.dataset.cluster)
       if (!view) return
@@ -68,6 +71,11 @@ export function attachDragging (layer) {
     current.drop?.classList.remove('drop-target')
     if (current.el.hasPointerCapture?.(event.pointerId)) current.el.releasePointerCapture(event.pointerId)
     if (cancelled || !current.moved) return
+    if (!layer.ctx.canvasMode()) {
+      if (current.drop) layer.ctx.act('cluster-set', current.id, current.drop.dataset.cluster)
+      else if (current.view.data.cluster && droppedOnSection(event, current.section)) layer.ctx.act('cluster-unset', current.id, 0, 0)
+      return
+    }
     const canvas = layer.sections.get(current.section)?.canvas
     if (!canvas) return
     const box = canvas.getBoundingClientRect()
@@ -85,6 +93,11 @@ export function attachDragging (layer) {
   }
   layer.root.addEventListener('pointerup', (event) => finish(event, false))
   layer.root.addEventListener('pointercancel', (event) => finish(event, true))
+}
+
+function droppedOnSection (event, sectionId) {
+  return document.elementsFromPoint(event.clientX, event.clientY)
+    .some((el) => el.classList?.contains('canvas') && el.dataset.section === sectionId)
 }
 
 function clusterAt (x, y, drag) {

@@ -5,7 +5,7 @@ import { PHASES, PHASE_LABELS } from '../board-model.js'
 
 const TIMER_CHOICES_MIN = [1, 2, 3, 5, 10, 15, 20, 30]
 
-/** actions: setPhase(p), setLocked(b), startTimer(s), stopTimer(), dashboardUrl */
+/** actions: setPhase(p), setLocked(b), setShowTotals(b), startTimer(s), stopTimer(), dashboardUrl, follow */
 export function facilitatorBar (actions) {
   const phaseInputs = PHASES.map((phase) => h('label', { class: 'segment' },
     h('input', { type: 'radio', name: 'phase', value: phase, onchange: () => actions.setPhase(phase) }),
@@ -15,10 +15,13 @@ export function facilitatorBar (actions) {
     TIMER_CHOICES_MIN.map((m) => h('option', { value: String(m * 60), selected: m === 5 }, `${m} min`)))
   const start = h('button', { type: 'button', onclick: () => actions.startTimer(Number(minutes.value)) }, 'Start timer')
   const stop = h('button', { type: 'button', onclick: () => actions.stopTimer(), disabled: true }, 'Stop timer')
+  const showTotals = h('input', { type: 'checkbox', id: 'show-totals', onchange: () => actions.setShowTotals(showTotals.checked) })
   const el = h('section', { class: 'toolbar facilitator-bar', 'aria-label': 'Facilitator tools' },
     h('fieldset', { class: 'segmented' }, h('legend', { text: 'Phase' }), phaseInputs),
     h('div', { class: 'tool-group' }, lock),
     h('div', { class: 'tool-group' }, minutes, start, stop),
+    h('label', { class: 'check tool-group', for: 'show-totals' }, showTotals, 'Show vote totals while voting'),
+    actions.follow?.el,
     actions.dashboardUrl ? h('a', { class: 'button', href: actions.dashboardUrl }, 'All rooms') : null)
 
   function update (meta) {
@@ -30,8 +33,10 @@ export function facilitatorBar (actions) {
     lock.setAttribute('aria-pressed', String(locked))
     lock.textContent = locked ? 'Unlock board' : 'Lock board'
     stop.disabled = !meta.timer
+    showTotals.checked = meta.hide_totals === false
+    actions.follow?.refresh()
   }
-  return { el, update }
+  return { el, update, follow: actions.follow }
 }
 
 /**
@@ -85,6 +90,7 @@ export function noteDialog (ctx) {
     plenary.querySelector('#plenary-help').textContent = shareable
       ? 'The note keeps its author and shows which room it came from.'
       : 'Its author kept this note in this room, so it cannot go to the plenary.'
+    if (shareable) plenary.querySelector('#plenary-help').textContent += ' Its votes go with it.'
     status.textContent = ''
     dialog.showModal()
   }

@@ -141,7 +141,9 @@ export class NotesLayer {
   refreshNote (id) {
     const found = this.lookup(id)
     let view = this.notes.get(id)
-    const container = found && this.containerFor(found.data)
+    // A withdrawn note is gone for everyone but its author, who may put it back.
+    const gone = found && found.data.withdrawn && found.data.author !== this.ctx.me
+    const container = found && !gone && this.containerFor(found.data)
     if (!found || !container) {
       if (view) {
         view.el.remove()
@@ -160,7 +162,7 @@ export class NotesLayer {
       container.append(view.el)
       this.touch(found.data.section)
       if (before) this.touch(before.section)
-    } else if (!before || before.y !== found.data.y || before.text !== found.data.text) {
+    } else if (!before || before.y !== found.data.y || before.text !== found.data.text || before.withdrawn !== found.data.withdrawn) {
       this.touch(found.data.section)
     }
   }
@@ -195,32 +197,41 @@ export class NotesLayer {
     setText(parts.text, data.text)
     const who = data.author_name ? data.author_name : 'Anonymous'
     setText(parts.by, `${mine ? (data.author_name ? 'You (signed)' : 'You (anonymous)') : who} · ${SCOPE_SHORT[data.scope] || SCOPE_SHORT.room}`)
-    const flag = source === 'draft'
-      ? 'Private: only you can see this until the facilitator reveals'
-      : data.from_room ? `From ${this.ctx.roomLabel(data.from_room)}` : ''
+    const withdrawn = Boolean(data.withdrawn)
+    const flag = withdrawn
+      ? 'You withdrew this note: nobody else sees it, and it is in no export'
+      : source === 'draft'
+        ? 'Private: only you can see this until the facilitator reveals'
+        : data.from_room ? `From ${this.ctx.roomLabel(data.from_room)}` : ''
     setText(parts.flag, flag)
     if (parts.flag.hidden === Boolean(flag)) parts.flag.hidden = !flag
     for (const colour of ['yellow', 'pink', 'blue', 'green', 'orange', 'purple']) toggleClass(el, `c-${colour}`, (data.colour || 'yellow') === colour)
     toggleClass(el, 'mine', mine)
     toggleClass(el, 'draft', source === 'draft')
+    toggleClass(el, 'withdrawn', withdrawn)
     place(el, data)
-    const owner = mine ? (source === 'draft' ? 'Your private' : 'Your') : data.author_name ? `${data.author_name}’s` : 'Anonymous'
+    const owner = mine ? (withdrawn ? 'Your withdrawn' : source === 'draft' ? 'Your private' : 'Your') : data.author_name ? `${data.author_name}’s` : 'Anonymous'
     setAttr(el, 'aria-label', `${owner} note: ${truncate(data.text, 80)}`)
     // Buttons depend only on who wrote it and where it lives, so they are built once.
-    const shape = `${mine}|${source}|${facilitator}`
+    const shape = `${mine}|${source}|${facilitator}|${withdrawn}`
     if (view.built !== shape && !this.ctx.readOnly) {
       view.built = shape
       const label = (verb) => ({ type: 'button', class: 'small', 'aria-describedby': view.tid, 'data-act': verb })
+      const onBoard = source === 'board'
       replace(parts.actions,
-        mine ? h('button', { ...label('edit'), 'aria-label': 'Edit note', 'data-own': '' }, 'Edit') : null,
-        mine ? h('button', { ...label('delete'), 'aria-label': 'Delete note', 'data-own': '' }, 'Delete') : null,
-        facilitator && source === 'board' ? h('button', { ...label('more'), 'aria-label': 'More actions for note', 'aria-haspopup': 'dialog' }, 'More…') : null)
+        mine && withdrawn ? h('button', { ...label('restore'), 'aria-label': 'Put this note back on the board', 'data-own': '' }, 'Put back') : null,
+        mine && !withdrawn ? h('button', { ...label('edit'), 'aria-label': 'Edit note', 'data-own': '' }, 'Edit') : null,
+        mine && onBoard && !withdrawn
+          ? h('button', { ...label('withdraw'), 'aria-label': 'Withdraw note: take it off the board and out of every export', 'data-own': '' }, 'Withdraw')
+          : null,
+        mine && !withdrawn ? h('button', { ...label('delete'), 'aria-label': 'Delete note', 'data-own': '' }, 'Delete') : null,
+        facilitator && onBoard && !withdrawn ? h('button', { ...label('more'), 'aria-label': 'More actions for note', 'aria-haspopup': 'dialog' }, 'More…') : null)
       replace(parts.votes,
         h('span', { class: 'vote-count' }),
-        source === 'board' && this.ctx.role !== 'viewer'
+        onBoard && !withdrawn && this.ctx.role !== 'viewer'
           ? h('span', { class: 'vote-buttons' },
-            h('button', { ...label('unvote'), class: 'small vote', 'aria-label': 'Take dot back from this note' }, 'Take dot'),
-            h('button', { ...label('vote'), class: 'small vote', 'aria-label': 'Give dot to this note' }, 'Give dot'))
+            h('button', { ...label('vote'), class: 'small vote', 'aria-label': 'Give dot to this note' }, 'Give dot'),
+            h('button', { ...label('unvote'), class: 'small vote', 'aria-label': 'Take dot back from this note', hidden: true }, 'Take dot'))
           : null)
     } else if (this.ctx.readOnly && !parts.votes.firstChild) {
       parts.votes.append(h('span', { class: 'vote-count' }))
@@ -230,9 +241,31 @@ export class NotesLayer {
 
   updateVotes (view) {
     const { total, mine } = this.board ? this.board.tally(view.id, this.ctx.me) : { total: 0, mine: 0 }
-    const text = total ? `${plural(total, 'vote')}${mine ? ` · ${mine} yours` : ''}` : 'No votes yet'
+    // While totals are hidden, people see only their own dots: nobody follows the crowd.
+    const hidden = this.ctx.totalsHidden?.()
+    const text = hidden
+      ? (mine ? `${plural(mine, 'dot')} of yours` : '')
+      : total ? `${plural(total, 'vote')}${mine ? ` · ${mine} yours` : ''}` : 'No votes yet'
     setText(view.parts.votes.firstChild, text)
-    toggleClass(view.el, 'has-votes', total > 0)
+    const take = view.parts.votes.querySelector('[data-act="unvote"]')
+    if (take && take.hidden === Boolean(mine)) take.hidden = !mine
+    toggleClass(view.el, 'has-votes', !hidden && total > 0)
+  }
+
+  refreshAllVotes () {
+    for (const view of this.notes.values()) this.updateVotes(view)
+  }
+
+  /** Private drafts being written, per section (facilitators: counts from the server, never text). */
+  setDrafts (perSection, drafting) {
+    for (const [id, section] of this.sections) {
+      const next = perSection[id] || 0
+      if (section.drafts !== next) {
+        section.drafts = next
+        section.drafting = drafting
+        this.touch(id)
+      }
+    }
   }
 
   refreshVotes (id) {
@@ -263,7 +296,9 @@ export class NotesLayer {
     for (const id of this.dirty) {
       const section = this.sections.get(id)
       if (!section) continue
-      setText(section.count, plural(section.canvas.getElementsByClassName('note').length, 'note'))
+      const shown = section.canvas.querySelectorAll('.note:not(.withdrawn)').length
+      const drafts = section.drafts ? ` · ${plural(section.drafts, 'private draft')} in progress` : ''
+      setText(section.count, plural(shown, 'note') + drafts)
       for (const cluster of section.canvas.getElementsByClassName('cluster')) {
         const view = this.clusters.get(cluster.dataset.cluster)
         if (view) setText(view.count, plural(view.body.children.length, 'note'))

@@ -3,8 +3,9 @@ import { h, plural, replace } from '../dom.js'
 import { readNote, readCluster, tallies } from '../board-model.js'
 
 export class ResultsView {
-  constructor ({ sectionTitle, me }) {
+  constructor ({ sectionTitle, me, hidden }) {
     this.sectionTitle = sectionTitle
+    this.hidden = hidden
     this.me = me
     this.list = h('ol', { class: 'results-list' })
     this.summary = h('p', { class: 'hint' })
@@ -37,13 +38,18 @@ export class ResultsView {
   render () {
     const doc = this.doc
     if (!doc) return
+    if (this.hidden()) {
+      this.summary.textContent = 'Voting is under way: the totals appear when the facilitator closes the vote.'
+      replace(this.list)
+      return
+    }
     const { perNote } = tallies(doc, this.me)
     const clusters = doc.getMap('clusters')
     const rows = []
     let unvoted = 0
     doc.getMap('notes').forEach((value, id) => {
       const note = readNote(value)
-      if (!note) return
+      if (!note || note.withdrawn) return
       const total = perNote.get(id)?.total || 0
       if (!total) unvoted++
       else rows.push({ id, note, total, mine: perNote.get(id)?.mine || 0 })

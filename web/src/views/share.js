@@ -80,9 +80,19 @@ export function shareLink ({ label, help, url, qrOpen = true, warning = null }) 
     qrBlock)
 }
 
-/** The code and the three links of an event: {join_code, join_url, viewer_url, facilitator_url}. */
+/** Said plainly when the links reach only this computer (the server listens on 127.0.0.1). */
+export function reachWarning (reach) {
+  return h('div', { class: 'reach-warning', role: 'note' },
+    h('p', {}, h('strong', { text: 'Phones and other computers cannot open these links yet. ' }),
+      `The server only listens on this computer (${new URL(reach.base_url).host}).`),
+    h('p', {}, 'To open it to the room, stop it (Ctrl+C) and start it again with ', h('code', { text: reach.open_command || './scripts/serve --host 0.0.0.0' }),
+      ' and open this page again: the links and QR codes then carry an address phones can open. Behind a proxy or with a domain name, add ', h('code', { text: '--public-url https://your.address' }), '.'))
+}
+
+/** The code and the three links of an event: {join_code, join_url, viewer_url, facilitator_url, reach}. */
 export function sharePanel (created) {
   return h('div', { class: 'share-panel' },
+    created.reach?.loopback_only ? reachWarning(created.reach) : null,
     h('p', { class: 'join-code' }, 'Join code ', h('strong', { text: created.join_code })),
     h('p', { class: 'hint' }, `People can type this code on the start page, ${location.host}, instead of opening the link.`),
     h('div', { class: 'share-grid' },

@@ -1,7 +1,7 @@
 // The start page: join a session with its code, or create one and get the links to share.
 import { h, announce, replace, setText } from '../dom.js'
 import { api, memory } from '../api.js'
-import { sharePanel } from './share.js'
+import { sharePanel, reachWarning } from './share.js'
 
 /**
  * What someone typed to join: a pasted join link ("https://host/join/ev12?code=ABC" -> {eventId, code})
@@ -104,6 +104,9 @@ export function startPage (root) {
     createError,
     createButton)
   const createSection = h('section', { class: 'create' }, createForm)
+  const reachBox = h('div', { class: 'reach-box' })
+  createForm.insertBefore(reachBox, createForm.querySelector('label'))
+  api.reach().then((reach) => { if (reach.loopback_only) replace(reachBox, reachWarning(reach)) }).catch(() => {})
 
   let templates = []
   const describe = () => {
@@ -157,7 +160,7 @@ export function startPage (root) {
       const created = await api.createEvent(title, templateSelect.value || 'beyond-hero-stories', rooms, tokenInput.value.trim() || null)
       memory.rememberCreated(created.event_id, {
         event_id: created.event_id, title: created.title, join_code: created.join_code, join_url: created.join_url,
-        facilitator_url: created.facilitator_url, viewer_url: created.viewer_url, created_ms: Date.now()
+        facilitator_url: created.facilitator_url, viewer_url: created.viewer_url, reach: created.reach, created_ms: Date.now()
       })
       const heading = h('h2', { id: 'created-title', tabindex: '-1', text: `“${created.title}” is ready` })
       replace(createSection, h('div', { class: 'card created', 'aria-labelledby': 'created-title' },

@@ -1,0 +1,32 @@
+"""A room's board as it stands, for the HTTP handlers that report on it (console figures, ideas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from candor.board.projection import board_to_json
+from candor.events import console
+from candor.events.reveal import DRAFTS_SEPARATOR
+from candor.history.rebuild import rebuild
+from candor.ids import RoomId
+from candor.log.base import EventLog
+from candor.rooms.registry import RoomRegistry
+
+
+async def board_now(request: Request, room_id: str) -> dict[str, Any]:
+    """From memory when the room is loaded, else rebuilt from its snapshot and log."""
+    registry: RoomRegistry = request.app.state.registry
+    live = registry.rooms.get(RoomId(room_id))
+    if live is not None:
+        return board_to_json(live.doc)
+    log: EventLog = request.app.state.log
+    head = await log.head(RoomId(room_id))
+    return board_to_json((await rebuild(log, RoomId(room_id), head)).doc)
+
+
+async def drafts_of(request: Request, room_id: str, logged: list[RoomId]) -> dict[str, Any]:
+    """Counts of the private drafts written for ``room_id`` and not yet revealed (never their text)."""
+    prefix = room_id + DRAFTS_SEPARATOR
+    return console.drafts_figures([await board_now(request, r) for r in logged if r.startswith(prefix)])
