@@ -177,6 +177,12 @@ class ExportUnavailable(CandorError):
     code = "export_unavailable"
 
 
+class RoomOutdated(RoomClosing):
+    """The room was rewritten in storage (a purge) since this process loaded it: it must load again."""
+
+    code = "room_outdated"
+
+
 class LogConflict(CandorError):
     """A record with this room and seq is already stored (a second writer?)."""
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import redis
 
-from candor.errors import LogUnavailable
+from candor.errors import LogUnavailable, RoomOutdated
 from candor.ids import PeerId, RoomId, Seq
 from candor.log.base import Entry, SnapshotRecord
 from candor.log.redis import RedisLog
@@ -133,3 +133,17 @@ async def test_a_redis_that_does_not_answer_is_temporarily_unavailable() -> None
             await log.read(ROOM, after=Seq(0))
     finally:
         await log.close()
+
+
+async def test_a_process_that_held_a_room_from_before_a_purge_writes_no_snapshot_back(make_log: MakeLog) -> None:
+    stale, purging = make_log(), make_log()
+    await stale.append(ROOM, entries(3, text=b"u" + SECRET))
+    assert await stale.latest_snapshot(ROOM) is None  # loading the room: its generation is noted
+    await purging.redact([ROOM], lambda update: update.replace(SECRET, FILLER))
+    with pytest.raises(RoomOutdated):
+        await stale.write_snapshot(SnapshotRecord(ROOM, Seq(3), 0, b"state" + SECRET))
+    assert await purging.latest_snapshot(ROOM) is None
+    # Loading again takes the new generation, and snapshots are written again.
+    await stale.latest_snapshot(ROOM)
+    await stale.write_snapshot(SnapshotRecord(ROOM, Seq(3), 0, b"state" + FILLER))
+    assert (await purging.latest_snapshot(ROOM)) == SnapshotRecord(ROOM, Seq(3), 0, b"state" + FILLER)

@@ -12,82 +12,19 @@ by erasing again.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from candor.errors import EventNotFound, RoomNotFound
+from candor.errors import EventNotFound
+from candor.events.controls import RoomControls
 from candor.events.reveal import split_drafts_room
 from candor.events.store import EventEraser, EventStore
 from candor.ids import RoomId
 from candor.log.base import PurgeableLog
 from candor.log.erase import RoomEraser
-from candor.rooms.registry import RoomRegistry
 
 logger = logging.getLogger("candor.erase")
-
-ERASED_REASON = "the facilitator erased this event: its boards no longer exist"
-
-# Close these rooms' connections and keep the rooms unloaded on this process while the block runs.
-Hold = Callable[[Sequence[str]], AbstractAsyncContextManager[None]]
-
-
-class RoomControls(Protocol):
-    """Carries "let go of these rooms" to every process that serves boards."""
-
-    async def start(self) -> None:
-        """Start listening for the other processes' requests; runs until :meth:`close`."""
-        ...
-
-    def held(self, rooms: Sequence[str]) -> AbstractAsyncContextManager[int]:
-        """Every process (this one included) holds ``rooms`` (see :data:`Hold`) until the block ends.
-
-        Entering waits until each process that serves boards says it holds
-        them, and yields how many do; :class:`~candor.errors.LogUnavailable`
-        when one does not answer in time (nothing is held then).
-        """
-        ...
-
-    async def close(self) -> None: ...
-
-
-class LocalControls:
-    """The controls of a process that shares its storage with no other (SQLite)."""
-
-    def __init__(self, hold: Hold) -> None:
-        self._hold = hold
-
-    async def start(self) -> None:
-        return None
-
-    @contextlib.asynccontextmanager
-    async def held(self, rooms: Sequence[str]) -> AsyncIterator[int]:
-        async with self._hold(rooms):
-            yield 1
-
-    async def close(self) -> None:
-        return None
-
-
-def room_hold(registry: RoomRegistry) -> Hold:
-    """How this process holds rooms: their connections (drafts rooms' too) closed with 4404, loads paused."""
-
-    @contextlib.asynccontextmanager
-    async def hold(rooms: Sequence[str]) -> AsyncIterator[None]:
-        def chosen(room: str) -> bool:
-            drafts = split_drafts_room(room)
-            return room in names or (drafts is not None and drafts[0] in names)
-
-        names = set(rooms)
-        registry.close_peers(lambda room, _: chosen(room), RoomNotFound(ERASED_REASON))
-        loaded = {room for room in registry.rooms if chosen(room)}
-        async with registry.paused([RoomId(room) for room in sorted(names | loaded)], ERASED_REASON):
-            yield
-
-    return hold
 
 
 class ErasableLog(PurgeableLog, RoomEraser, Protocol):
@@ -118,7 +55,7 @@ class Eraser:
         rooms = [room.id for room in await self.store.rooms(event_id)]
         if await self.store.event(event_id) is None:
             raise EventNotFound(f"no event {event_id!r}")
-        async with self.controls.held(rooms) as processes:
+        async with self.controls.held(rooms, "erase") as processes:
             erased = await self.log.erase_rooms(sorted({*map(RoomId, rooms), *await self._drafts_rooms(rooms)}))
             await self.store.erase_event(event_id)
             # A drafts room its owner opened before the event was gone from the store.

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from candor.board import model
 from candor.board.projection import board_to_json
 from candor.errors import InvalidUpdate
+from candor.events.controls import RoomControls
 from candor.events.reveal import DRAFTS_SEPARATOR
 from candor.history.rebuild import rebuild
 from candor.ids import RoomId, Seq
@@ -45,7 +46,6 @@ from candor.protocol.update import (
     write_text,
     write_uint,
 )
-from candor.rooms.registry import RoomRegistry
 
 # The fields a purge blanks, and what each becomes.
 PURGED_FIELDS = {"text": "", "author_name": None}
@@ -218,13 +218,18 @@ async def _withdrawn(log: PurgeableLog, room: RoomId) -> set[str]:
     return {note_id for note_id, note in notes.items() if isinstance(note, dict) and note.get("withdrawn") is True}
 
 
-async def purge_withdrawn(log: PurgeableLog, registry: RoomRegistry, room: RoomId) -> PurgeResult:
-    """Blank the text and signature of every withdrawn note of ``room`` (and of its drafts) in storage."""
+async def purge_withdrawn(log: PurgeableLog, controls: RoomControls, room: RoomId) -> PurgeResult:
+    """Blank the text and signature of every withdrawn note of ``room`` (and of its drafts) in storage.
+
+    Every process serving boards holds the rooms meanwhile (their peers closed,
+    the rooms unloaded after a last snapshot, which is rewritten too), so none
+    keeps or writes back a copy of the words.
+    """
     prefix = room + DRAFTS_SEPARATOR
     rooms = [room, *(r for r in await log.rooms() if r.startswith(prefix))]
     rewritten = 0
     purged: list[str] = []
-    async with registry.paused(rooms, "the facilitator is purging withdrawn notes; reconnect in a moment"):
+    async with controls.held(rooms, "purge"):
         for each in rooms:
             withdrawn = await _withdrawn(log, each)
             if not withdrawn:

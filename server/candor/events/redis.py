@@ -16,14 +16,14 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from candor.errors import LogConflict, LogUnavailable
-from candor.events.erase import Hold
+from candor.events.controls import HOLD_REASONS, Hold, Revoke
 from candor.events.store import EventRecord, RoomRecord
 from candor.log.redis import as_bytes, connect, rewrite_persistence
 
@@ -216,21 +216,24 @@ def _room_record(fields: Mapping[Any, Any]) -> RoomRecord:
 
 
 class RedisControls:
-    """Carries "let go of these rooms" to every process sharing this Redis, over the pub/sub channel ``candor:control``.
+    """Carries controls to every process sharing this Redis, over the pub/sub channel ``candor:control``.
 
-    The eraser publishes ``hold`` (an id and the rooms); every process
-    listening, itself included, holds the rooms (closes their connections,
-    keeps them unloaded) and answers ``held``. PUBLISH says how many processes
-    heard it, so the eraser knows how many answers to wait for. When the block
-    ends it publishes ``release``; a process that never hears it lets go after
-    :data:`HOLD_MAX_S`.
+    A purge or an erasure publishes ``hold`` (an id, the rooms and why); every
+    process listening, itself included, holds the rooms (closes their
+    connections, keeps them unloaded) and answers ``held``. PUBLISH says how
+    many processes heard it, so the sender knows how many answers to wait for.
+    When the block ends it publishes ``release``; a process that never hears it
+    lets go after :data:`HOLD_MAX_S`. A revocation publishes ``revoke`` (an id
+    and the event); every process closes the event's participants and answers
+    ``revoked`` with how many it closed.
     """
 
-    def __init__(self, client: aioredis.Redis, hold: Hold) -> None:
+    def __init__(self, client: aioredis.Redis, hold: Hold, revoke: Revoke) -> None:
         self._redis = client
         self._hold = hold
+        self._revoke = revoke
         self._node = secrets.token_hex(6)
-        self._answers: dict[str, set[str]] = {}
+        self._answers: dict[str, dict[str, int]] = {}  # question id -> node -> its answer
         self._answered = asyncio.Event()
         self._releases: dict[str, asyncio.Event] = {}
         self._holds: set[asyncio.Task[None]] = set()
@@ -238,8 +241,8 @@ class RedisControls:
         self._pubsub: Any = None
 
     @classmethod
-    def from_url(cls, url: str, hold: Hold) -> RedisControls:
-        return cls(connect(url, read_timeout_s=None), hold)
+    def from_url(cls, url: str, hold: Hold, revoke: Revoke) -> RedisControls:
+        return cls(connect(url, read_timeout_s=None), hold, revoke)
 
     async def start(self) -> None:
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -259,26 +262,41 @@ class RedisControls:
                 await self._pubsub.aclose()
         await self._redis.aclose()
 
-    @contextlib.asynccontextmanager
-    async def held(self, rooms: Sequence[str]) -> AsyncIterator[int]:
-        hold_id = secrets.token_hex(8)
-        answers = self._answers[hold_id] = set()
+    async def _asked(self, message: dict[str, Any], within_s: float, what: str) -> dict[str, int]:
+        """Publish ``message`` and wait for an answer from every process that heard it: node -> its figure."""
+        answers = self._answers[message["id"]] = {}
+        heard = 0
         try:
-            try:
-                heard = int(await self._send({"op": "hold", "id": hold_id, "rooms": list(rooms)}))
-                async with asyncio.timeout(HOLD_ANSWER_S):
-                    while len(answers) < heard:
-                        self._answered.clear()
-                        await self._answered.wait()
-            except TimeoutError as exc:
-                raise LogUnavailable(
-                    f"{heard - len(answers)} of {heard} server processes did not let go of the rooms; try again"
-                ) from exc
+            heard = int(await self._send(message))
+            async with asyncio.timeout(within_s):
+                while len(answers) < heard:
+                    self._answered.clear()
+                    await self._answered.wait()
+        except TimeoutError as exc:
+            raise LogUnavailable(
+                f"{heard - len(answers)} of {heard} server processes did not {what}; try again"
+            ) from exc
+        finally:
+            del self._answers[message["id"]]
+        return answers
+
+    @contextlib.asynccontextmanager
+    async def held(self, rooms: Sequence[str], why: str) -> AsyncIterator[int]:
+        hold_id = secrets.token_hex(8)
+        try:
+            answers = await self._asked(
+                {"op": "hold", "id": hold_id, "rooms": list(rooms), "why": why}, HOLD_ANSWER_S, "let go of the rooms"
+            )
             yield len(answers)
         finally:
-            del self._answers[hold_id]
-            with contextlib.suppress(RedisError):
+            with contextlib.suppress(RedisError, LogUnavailable):
                 await self._send({"op": "release", "id": hold_id})
+
+    async def revoke(self, event_id: str) -> int:
+        answers = await self._asked(
+            {"op": "revoke", "id": secrets.token_hex(8), "event": event_id}, HOLD_ANSWER_S, "close the participants"
+        )
+        return sum(answers.values())
 
     async def _send(self, message: dict[str, Any]) -> int:
         try:
@@ -305,19 +323,36 @@ class RedisControls:
         op, hold_id = message["op"], str(message["id"])
         if op == "hold":
             rooms = [str(room) for room in message["rooms"]]
+            why = str(message["why"])
+            if why not in HOLD_REASONS:
+                raise ValueError(f"unknown reason to hold rooms: {why!r}")
             release = self._releases[hold_id] = asyncio.Event()
-            task = asyncio.create_task(self._holding(hold_id, rooms, release), name=f"controls:hold:{hold_id}")
-            self._holds.add(task)
-            task.add_done_callback(self._holds.discard)
-        elif op == "held" and hold_id in self._answers:
-            self._answers[hold_id].add(str(message["node"]))
+            self._spawn(self._holding(hold_id, rooms, why, release), f"controls:hold:{hold_id}")
+        elif op == "revoke":
+            closed = self._revoke(str(message["event"]))
+            answer = {"op": "revoked", "id": hold_id, "node": self._node, "count": closed}
+            self._spawn(self._answer(answer), f"controls:revoked:{hold_id}")
+        elif op in ("held", "revoked") and hold_id in self._answers:
+            self._answers[hold_id][str(message["node"])] = int(message.get("count", 1))
             self._answered.set()
         elif op == "release" and hold_id in self._releases:
             self._releases[hold_id].set()
 
-    async def _holding(self, hold_id: str, rooms: list[str], release: asyncio.Event) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` as a task these controls own (cancelled when they close)."""
+        task = asyncio.create_task(work, name=name)
+        self._holds.add(task)
+        task.add_done_callback(self._holds.discard)
+
+    async def _answer(self, message: dict[str, Any]) -> None:
         try:
-            async with self._hold(rooms):
+            await self._send(message)
+        except LogUnavailable as exc:
+            logger.warning("controls: could not answer: %s", exc.message)
+
+    async def _holding(self, hold_id: str, rooms: list[str], why: str, release: asyncio.Event) -> None:
+        try:
+            async with self._hold(rooms, why):
                 await self._send({"op": "held", "id": hold_id, "node": self._node})
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(HOLD_MAX_S):

@@ -21,7 +21,8 @@ from candor.broker.base import Broker
 from candor.broker.local import LocalBroker
 from candor.broker.redis import RedisBroker
 from candor.errors import CandorError
-from candor.events.erase import ErasableLog, ErasableStore, Eraser, LocalControls, RoomControls, room_hold
+from candor.events.controls import LocalControls, RoomControls, room_hold, room_revoke
+from candor.events.erase import ErasableLog, ErasableStore, Eraser
 from candor.events.redis import RedisControls, RedisEventStore
 from candor.events.retention import Retention
 from candor.events.reveal import Revealer
@@ -115,16 +116,18 @@ def create_app(settings: Settings) -> Starlette:
         revealer = Revealer(log)
         registry = RoomRegistry(log, settings.rooms, on_collect_ended=revealer.schedule, broker=broker)
         revealer.registry = registry
+        hold, revoke = room_hold(registry), room_revoke(registry)
         controls: RoomControls = (
-            RedisControls.from_url(settings.redis_url, room_hold(registry))
+            RedisControls.from_url(settings.redis_url, hold, revoke)
             if settings.redis_url is not None
-            else LocalControls(room_hold(registry))
+            else LocalControls(hold, revoke)
         )
         await controls.start()
         app.state.settings = settings
         app.state.log = log
         app.state.registry = registry
         app.state.events = EventService(store, log, signer, settings.open_rooms)
+        app.state.controls = controls
         app.state.eraser = eraser = Eraser(store, log, controls)
         app.state.connections = ConnectionCounter(settings.limits.max_connections_per_address)
         app.state.join_throttle = AttemptThrottle(settings.join_failures_per_minute, 60.0, settings.join_ban_s)

@@ -21,11 +21,11 @@ from candor.errors import (
     EventNotFound,
     Forbidden,
     RoomNotFound,
-    Unauthorized,
     UnknownJoinCode,
     WrongJoinCode,
 )
 from candor.events import console
+from candor.events.controls import RoomControls
 from candor.events.erase import Eraser
 from candor.events.plenary import to_plenary
 from candor.events.purge import purge_withdrawn
@@ -236,11 +236,8 @@ async def revoke(request: Request) -> JSONResponse:
     await require(request, event_id, Role.FACILITATOR)
     service = service_of(request)
     event = await service.revoke(event_id)
-    registry: RoomRegistry = request.app.state.registry
-    closed = registry.close_peers(
-        lambda room, access: room.startswith(f"{event_id}-") and access.role is Role.PARTICIPANT,
-        Unauthorized("the facilitator revoked participant access; ask for the new join code"),
-    )
+    controls: RoomControls = request.app.state.controls
+    closed = await controls.revoke(event_id)  # on every process serving boards
     http, _ = _base(request)
     return JSONResponse(
         {
@@ -318,7 +315,7 @@ async def purge(request: Request) -> JSONResponse:
     if room is None:
         raise RoomNotFound(f"no room {request.path_params['room']!r} in any event")
     await require(request, room.event_id, Role.FACILITATOR)
-    result = await purge_withdrawn(service.log, request.app.state.registry, RoomId(room.id))
+    result = await purge_withdrawn(service.log, request.app.state.controls, RoomId(room.id))
     return JSONResponse({"room": result.room, "purged": result.notes, "rewritten": result.rewritten})
 
 

@@ -40,7 +40,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
-from candor.errors import LogConflict, LogUnavailable
+from candor.errors import LogConflict, LogUnavailable, RoomOutdated
 from candor.ids import RoomId, Seq
 from candor.log.base import Entry, LogRecord, SnapshotRecord, UpdateRewrite, numbered
 from candor.log.codec import (
@@ -56,7 +56,7 @@ logger = logging.getLogger("candor.log.redis")
 
 ROOMS_KEY = "candor:rooms"
 # Every key a room has (see the module docstring): erasing a room deletes them all.
-ROOM_PARTS = ("log", "head", "clock", "snap", "snapseqs", "archive", "purged")
+ROOM_PARTS = ("log", "head", "clock", "snap", "snapseqs", "archive", "purged", "gen")
 CHUNK_RECORDS = 128
 RETAIN_RECORDS = 1000
 PAGE_RECORDS = 1000
@@ -93,6 +93,15 @@ local current = redis.call('HGET', KEYS[1], ARGV[1])
 if (current or '') ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 if KEYS[2] then redis.call('XTRIM', KEYS[2], 'MINID', ARGV[4]) end
+return 1
+"""
+
+# KEYS: snap hash, snapseqs, gen. ARGV: seq, snapshot, the generation its writer loaded the room at. A purge
+# moves the room to a new generation: a process that still held the room from before writes no snapshot.
+SNAPSHOT_SCRIPT = """
+if tonumber(redis.call('GET', KEYS[3]) or '0') ~= tonumber(ARGV[3]) then return 0 end
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[1])
 return 1
 """
 
@@ -156,6 +165,9 @@ class RedisLog:
         self._append = client.register_script(APPEND_SCRIPT)
         self._swap = client.register_script(SWAP_SCRIPT)
         self._rebuild_stream = client.register_script(REBUILD_STREAM_SCRIPT)
+        self._write_snapshot = client.register_script(SNAPSHOT_SCRIPT)
+        # The generation each room was at when this process loaded it (see SNAPSHOT_SCRIPT).
+        self._generations: dict[RoomId, int] = {}
         # Last (head, clock) seen per room: the first guess of the next append.
         self._tips: dict[RoomId, tuple[int, int]] = {}
         # Set by the Redis broker of this process: how appends are announced to the others.
@@ -289,11 +301,17 @@ class RedisLog:
     # -- snapshots and compaction ------------------------------------------------
 
     async def write_snapshot(self, snapshot: SnapshotRecord) -> None:
+        """As EventLog says; :class:`~candor.errors.RoomOutdated` when a purge rewrote the room since it was loaded."""
+        room = snapshot.room
+        keys = [room_key(room, "snap"), room_key(room, "snapseqs"), room_key(room, "gen")]
         with self._translated("writing a snapshot"):
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.hsetnx(room_key(snapshot.room, "snap"), str(snapshot.seq), encode_snapshot(snapshot))
-            pipe.zadd(room_key(snapshot.room, "snapseqs"), {str(snapshot.seq): snapshot.seq})
-            await pipe.execute()
+            generation = self._generations.get(room)
+            if generation is None:  # never loaded here: nothing of it held from before
+                generation = self._generations[room] = int(await self._redis.get(room_key(room, "gen")) or 0)
+            args: list[bytes | str | int] = [str(snapshot.seq), encode_snapshot(snapshot), generation]
+            written = await self._write_snapshot(keys, args)
+        if not written:
+            raise RoomOutdated(f"room {room} was purged since this process loaded it; it must load again")
         try:
             await self.compact(snapshot.room, Seq(snapshot.seq - self._retain))
         except LogUnavailable as exc:
@@ -327,8 +345,11 @@ class RedisLog:
         raise LogUnavailable(f"room {room}: compaction kept losing races; it resumes after the next snapshot")
 
     async def latest_snapshot(self, room: RoomId, at_or_before: Seq | None = None) -> SnapshotRecord | None:
+        """As EventLog says; the latest one (a room loading) also notes the room's generation."""
         limit: int | str = "+inf" if at_or_before is None else at_or_before
         with self._translated("reading a snapshot"):
+            if at_or_before is None:
+                self._generations[room] = int(await self._redis.get(room_key(room, "gen")) or 0)
             seqs = await self._redis.zrevrangebyscore(room_key(room, "snapseqs"), limit, "-inf", start=0, num=1)
             if not seqs:
                 return None
@@ -349,6 +370,7 @@ class RedisLog:
         return changed
 
     async def _redact_room(self, room: RoomId, rewrite: UpdateRewrite) -> int:
+        await self._redis.incr(room_key(room, "gen"))  # whoever still holds the room from before writes nothing back
         changed = 0
         for _ in range(MAX_SWAP_ATTEMPTS):
             head = int(await self._redis.get(room_key(room, "head")) or 0)

@@ -20,7 +20,7 @@ from candor.board.gate import BoardGate, LoggedState
 from candor.board.safe import EntryIndex, apply_stored
 from candor.broker.base import Broker
 from candor.broker.local import LocalBroker
-from candor.errors import CandorError, InvalidUpdate, LogUnavailable, RoomClosing
+from candor.errors import CandorError, InvalidUpdate, LogUnavailable
 from candor.ids import Access, RoomId, Seq
 from candor.log.base import EventLog, LogRecord
 from candor.metrics import Metrics
@@ -222,10 +222,10 @@ class RoomRegistry:
         self._heap.room_freed()
 
     @contextlib.asynccontextmanager
-    async def paused(self, room_ids: list[RoomId], reason: str) -> AsyncIterator[None]:
+    async def paused(self, room_ids: list[RoomId], error: CandorError) -> AsyncIterator[None]:
         """Unload these rooms and keep them unloaded while the block runs (storage surgery).
 
-        Their peers are closed with 1013 and ``reason``; joins wait until the block ends.
+        Their peers are closed with ``error``; joins wait until the block ends.
         """
         gates = {room_id: asyncio.Event() for room_id in room_ids if room_id not in self._paused}
         self._paused.update(gates)
@@ -237,7 +237,7 @@ class RoomRegistry:
                 room = self.rooms.pop(room_id, None)
                 if room is not None:
                     self.broker.unsubscribe(room_id)
-                    await room.close(RoomClosing(reason))
+                    await room.close(error)
             yield
         finally:
             for room_id, gate in gates.items():

@@ -34,6 +34,7 @@ from candor.errors import (
     LogUnavailable,
     ProtocolError,
     RoomClosing,
+    RoomOutdated,
 )
 from candor.ids import Access, PeerId, RoomId, Seq
 from candor.log.base import Entry, EventLog, LogRecord, SnapshotRecord
@@ -576,6 +577,13 @@ class Room:
             self._gate.logged.rebase(snapshot.state)
         try:
             await self._log.write_snapshot(snapshot)
+        except RoomOutdated as exc:
+            # Storage was rewritten under this copy (a purge another process ran): drop it, everyone reloads.
+            logger.warning("room %s: %s", self.id, exc.message, extra={"room": self.id, "reason": exc.code})
+            self._try_evict(self, True)
+            for peer in list(self.peers):
+                peer.fail(exc)
+            return
         except CandorError as exc:
             # A missing snapshot only makes loads slower; the log is intact.
             logger.warning(
