@@ -165,8 +165,11 @@ def _place(struct: Struct, places: _Places) -> tuple[str | ID | None, str | None
     return places.of(neighbour) if neighbour is not None else None
 
 
-def blank(update: bytes, targets: Targets) -> bytes:
-    """``update`` with the content of every targeted item blanked in place (kind and length kept)."""
+def blank(update: bytes, targets: Targets, removed: set[bytes] | None = None) -> bytes:
+    """``update`` with the content of every targeted item blanked in place (kind and length kept).
+
+    ``removed``, when given, collects the content taken out (as encoded), so storage can be searched for it.
+    """
     if not targets:
         return update
     try:
@@ -183,6 +186,8 @@ def blank(update: bytes, targets: Targets) -> bytes:
             continue
         pieces.append(update[last : struct.content_start])
         pieces.append(_blanked_content(update, struct, fields))
+        if removed is not None:
+            removed.update(_taken(update, struct, fields))
         last = struct.end
     if not pieces:
         return update
@@ -212,6 +217,16 @@ def _blanked_content(update: bytes, struct: Struct, fields: list[str | None]) ->
     return update[struct.content_start : name_end] + write_text("null")
 
 
+def _taken(update: bytes, struct: Struct, fields: list[str | None]) -> list[bytes]:
+    """The encoded values (or the text) of a struct that are blanked, as storage holds them."""
+    if struct.kind == ANY:
+        spans = value_spans(update, struct.content_start)
+        return [update[start:end] for name, (start, end) in zip(fields, spans, strict=True) if name is not None]
+    if struct.kind == STRING:
+        return [text_at(update, struct.content_start)[0].encode()]
+    return [update[struct.content_start : struct.end]]
+
+
 async def _withdrawn(log: PurgeableLog, room: RoomId) -> set[str]:
     rebuilt = await rebuild(log, room, await log.head(room))
     notes = board_to_json(rebuilt.doc)[model.NOTES]
@@ -236,7 +251,9 @@ async def purge_withdrawn(log: PurgeableLog, controls: RoomControls, room: RoomI
                 continue
             records = await log.read(each, after=Seq(0))
             targets = find_targets((record.update for record in records), withdrawn)
-            rewritten += await log.redact([each], functools.partial(blank, targets=targets))
+            removed: set[bytes] = set()
+            rewrite = functools.partial(blank, targets=targets, removed=removed)
+            rewritten += await log.redact([each], rewrite, removed)
             await log.mark_purged(each, sorted(withdrawn), int(time.time() * 1000))
             if each == room:
                 purged = sorted(withdrawn)

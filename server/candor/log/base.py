@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -111,13 +111,15 @@ class EventLog(Protocol):
 class Redactor(Protocol):
     """Rewrites stored updates in place, so that what a purge removes is nowhere in storage any more."""
 
-    async def redact(self, rooms: Sequence[RoomId], rewrite: UpdateRewrite) -> int:
+    async def redact(self, rooms: Sequence[RoomId], rewrite: UpdateRewrite, forget: Collection[bytes] = ()) -> int:
         """Replace each record's update and each snapshot's state of ``rooms`` by ``rewrite`` of it.
 
         ``rewrite`` must keep every update well-formed and every item where it
         was (same ids and lengths), so later records still apply. When it
         returns, no copy of a replaced update is left in the backend's files
-        (journals included). Returns the number of records and snapshots rewritten.
+        (journals included); ``forget`` (filled in by ``rewrite`` as it goes,
+        if it likes) names what it removed, for a backend that must look for
+        stray copies. Returns the number of records and snapshots rewritten.
         """
         ...
 

@@ -32,7 +32,7 @@ import contextlib
 import logging
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -358,7 +358,7 @@ class RedisLog:
 
     # -- purging -------------------------------------------------------------
 
-    async def redact(self, rooms: Sequence[RoomId], rewrite: UpdateRewrite) -> int:
+    async def redact(self, rooms: Sequence[RoomId], rewrite: UpdateRewrite, forget: Collection[bytes] = ()) -> int:
         """Archive every record (streams cannot be edited), rewrite archive and snapshots, then rewrite the AOF."""
         if not rooms:
             return 0
