@@ -25,6 +25,7 @@ deepest an item of the document may already be.
 from __future__ import annotations
 
 import bisect
+import re
 import struct as struct_module
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -95,7 +96,7 @@ class Struct:
     content_start: int = 0
     end: int = 0
     # Shared types above it (1: an entry of a root), and that root; worked out once the update is read.
-    depth: int = 0
+    depth: int = -2  # (_UNKNOWN until worked out)
     root: str | None = None
 
 
@@ -107,9 +108,13 @@ class ReadUpdate:
     deletes: list[tuple[int, int, int]]
     values: int = 0
     _index: dict[int, tuple[list[int], list[Struct]]] = field(default_factory=dict)
+    _starts: dict[ID, Struct] = field(default_factory=dict)
 
     def find(self, item: ID) -> Struct | None:
         """The struct of this update that holds clock ``item[1]`` of client ``item[0]``, if any."""
+        exact = self._starts.get(item)
+        if exact is not None:  # most references name the first clock of an item
+            return exact
         found = self._index.get(item[0])
         if found is None:
             return None
@@ -119,6 +124,35 @@ class ReadUpdate:
             return None
         struct = structs[at]
         return struct if item[1] < struct.clock + struct.length else None
+
+
+# A varint: up to 9 bytes with the high bit set, then one without (64 bits at most).
+_VARINT = re.compile(rb"[\x80-\xff]{0,9}[\x00-\x7f]")
+# Varints already decoded: an update names the same client ids again and again (every field of a
+# note names the note's map), and so do the updates of one client.
+_DECODED: dict[bytes, int] = {}
+_DECODED_MAX = 4096
+_ID = re.compile(rb"[\x80-\xff]{0,9}[\x00-\x7f][\x80-\xff]{0,9}[\x00-\x7f]")
+_IDS: dict[bytes, ID] = {}
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The varuint at ``pos`` and where it ends."""
+    found = _VARINT.match(data, pos)
+    if found is None:
+        if pos >= len(data) or all(byte >= 0x80 for byte in data[pos:]):
+            raise IndexError("past the end")
+        raise InvalidUpdate("update rejected: a number is longer than 64 bits")
+    raw = found.group()
+    value = _DECODED.get(raw)
+    if value is None:
+        value = 0
+        for shift, byte in enumerate(raw):
+            value |= (byte & 0x7F) << (7 * shift)
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[raw] = value
+    return value, found.end()
 
 
 class _Reader:
@@ -135,20 +169,11 @@ class _Reader:
     def uint(self) -> int:
         data = self.data
         byte = data[self.pos]
-        self.pos += 1
         if byte < 0x80:
-            return byte
-        value = byte & 0x7F
-        shift = 7
-        while True:
-            byte = data[self.pos]
             self.pos += 1
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return value
-            shift += 7
-            if shift > 63:
-                raise InvalidUpdate("update rejected: a number is longer than 64 bits")
+            return byte
+        value, self.pos = _varint(data, self.pos)
+        return value
 
     def clock(self) -> int:
         value = self.uint()
@@ -179,8 +204,18 @@ class _Reader:
         return chunk
 
     def text(self) -> str:
+        data, pos = self.data, self.pos
+        size = data[pos]
+        if size < 0x80:  # most strings here (root names, keys) are short
+            end = pos + 1 + size
+            if end > len(data):
+                raise IndexError("past the end")
+            chunk = data[pos + 1 : end]
+            self.pos = end
+        else:
+            chunk = self.raw()
         try:
-            return self.raw().decode()
+            return chunk.decode()
         except UnicodeDecodeError as exc:
             raise InvalidUpdate("update rejected: a string is not UTF-8") from exc
 
@@ -236,7 +271,22 @@ class _Reader:
         self.pos += size
 
     def item_id(self) -> ID:
-        return (self.client(), self.clock())
+        """A client id and a clock, read in one go (an id is read for nearly every item)."""
+        found = _ID.match(self.data, self.pos)
+        if found is not None:
+            known = _IDS.get(found.group())
+            if known is not None:  # the fields of one note all name the note's map, for one
+                self.pos = found.end()
+                return known
+        client, pos = _varint(self.data, self.pos)
+        clock, end = _varint(self.data, pos)
+        if client >= MAX_CLIENT or clock >= MAX_CLOCK:
+            raise InvalidUpdate("update rejected: a client id or clock is out of range")
+        if len(_IDS) >= _DECODED_MAX:
+            _IDS.clear()
+        _IDS[self.data[self.pos : end]] = (client, clock)
+        self.pos = end
+        return (client, clock)
 
 
 def _json_depth(text: str, limit: int) -> None:
@@ -261,6 +311,9 @@ def _json_depth(text: str, limit: int) -> None:
             depth -= 1
 
 
+_ANY_ONE_BYTE = frozenset({ANY_UNDEFINED, ANY_NULL, ANY_TRUE, ANY_FALSE})
+
+
 def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -270,6 +323,23 @@ def _content(reader: _Reader, struct: Struct) -> int:
     kind = struct.kind
     bounds = reader.bounds
     if kind == ANY:
+        data = reader.data
+        pos = reader.pos
+        if data[pos] == 1:  # one value, as every map entry holds: its common kinds read here at once
+            tag = data[pos + 1]
+            if tag in _ANY_ONE_BYTE:
+                reader.pos = pos + 2
+                reader.values += 1
+                return 1
+            if tag == ANY_STRING and data[pos + 2] < 0x80:
+                end = pos + 3 + data[pos + 2]
+                if end > len(data):
+                    raise IndexError("past the end")
+                if not data[pos + 3 : end].isascii():
+                    reader.text_at(pos + 3, end)
+                reader.pos = end
+                reader.values += 1
+                return 1
         count = reader.count()
         for _ in range(count):
             reader.any(0)
@@ -391,7 +461,7 @@ def _read(reader: _Reader) -> ReadUpdate:
             deletes.append((client, clock, length))
     if reader.pos != len(reader.data):
         raise InvalidUpdate("update rejected: bytes after its end")
-    return ReadUpdate(structs, deletes, reader.values, index)
+    return ReadUpdate(structs, deletes, reader.values, index, {(s.client, s.clock): s for s in structs})
 
 
 class Outside(Protocol):
@@ -419,21 +489,22 @@ class _Unknown:
         return None
 
 
+_UNKNOWN, _PENDING = -2, -1  # a struct's depth before it is worked out, and while it is
+
+
 def _measure_depths(read: ReadUpdate, bounds: UpdateBounds, outside: Outside) -> None:
     """Give each item its depth and root (bounds where they depend on items outside the update); refuse too deep."""
-    pending = -1
-    depth_of: dict[int, int] = {}  # id(struct) -> depth, -1 while being worked out
+    limit = bounds.max_item_depth
     for struct in read.structs:
-        if struct.kind in (GC, SKIP) or id(struct) in depth_of:
+        if struct.depth != _UNKNOWN or struct.kind == GC or struct.kind == SKIP:
             continue
         stack = [struct]
         while stack:
             current = stack[-1]
-            depth_of[id(current)] = pending
+            current.depth = _PENDING
             parent = current.parent
             if isinstance(parent, str):
                 current.depth, current.root = 1, parent
-                depth_of[id(current)] = 1
                 stack.pop()
                 continue
             # An explicit parent holds the item one level below itself; an origin is a sibling.
@@ -441,21 +512,19 @@ def _measure_depths(read: ReadUpdate, bounds: UpdateBounds, outside: Outside) ->
             if reference is None:
                 raise InvalidUpdate("update rejected: an item with no place")
             above = read.find(reference)
-            if above is not None and above.kind not in (GC, SKIP):
-                known = depth_of.get(id(above))
-                if known is None:
+            if above is not None and above.kind != GC and above.kind != SKIP:
+                if above.depth == _UNKNOWN:
                     stack.append(above)
                     continue
-                if known == pending:
+                if above.depth == _PENDING:
                     raise InvalidUpdate("update rejected: its items refer to each other in a loop")
-                base, root = known, above.root
+                base, root = above.depth, above.root
             else:
                 base, root = outside.depth_of(reference), outside.root_of(reference)
             depth = base + 1 if parent is not None else base
-            if depth > bounds.max_item_depth:
-                raise InvalidUpdate(f"update rejected: shared types are nested more than {bounds.max_item_depth} deep")
+            if depth > limit:
+                raise InvalidUpdate(f"update rejected: shared types are nested more than {limit} deep")
             current.depth, current.root = depth, root
-            depth_of[id(current)] = depth
             stack.pop()
 
 
