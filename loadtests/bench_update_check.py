@@ -34,7 +34,8 @@ BOARD = initial_board(TEMPLATE, event_id="ev1", kind="breakout")
 ADA = Access(Role.PARTICIPANT, "u-ada", "Ada")
 NOTE = {
     "section": "define-the-problem",
-    "text": "Need institutional incentives, modelled by leaders, to share failures openly to improve organisational learning.",
+    "text": "Need institutional incentives, modelled by leaders, to share failures openly to improve "
+    "organisational learning.",
     "colour": "yellow",
     "x": 120,
     "y": 80,
@@ -101,7 +102,8 @@ def main() -> None:
         if with_index:
             from candor.board.safe import read_board_update
 
-            line += f", check {best_us(lambda: read_board_update(update, gate.index), args.rounds):6.1f} us"
+            check = best_us(lambda gate=gate, update=update: read_board_update(update, gate.index), args.rounds)
+            line += f", check {check:6.1f} us"
         print(line, flush=True)
 
 

@@ -198,3 +198,12 @@ def test_a_stored_update_outside_the_bounds_is_left_out_when_the_board_is_rebuil
     board = board_to_json(rebuilt)
     assert board["notes"]["n1"]["text"] == TEXT and "n2" not in board["notes"]
     assert board["meta"]["title"] != [[1]]
+
+
+@pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")], ids=["inf", "-inf", "nan"])
+def test_a_number_that_is_not_finite_is_refused(room: Room, number: float) -> None:
+    # pycrdt renders it as null in JSON: a check reading JSON would see a value that is not there.
+    ada = Writer(room, ADA, 11)
+    ada.write(add("n1", note("u-ada")))
+    refused(room, InvalidUpdate, lambda: ada.write(set_field("n1", "author_name", number)))
+    refused(room, InvalidUpdate, lambda: ada.write(set_field("n1", "x", number)))

@@ -25,6 +25,7 @@ deepest an item of the document may already be.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import struct as struct_module
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ class UpdateBounds:
     outside_depth: int = 0
     max_structs: int = 100_000
     max_values: int = 200_000
+    # Refuse NaN and infinities: pycrdt renders them as null in JSON, so what a JSON reader sees is not there.
+    finite_numbers: bool = False
 
 
 # A free-form Yjs document (``--open-rooms``): every kind both Yjs and Yrs read alike.
@@ -246,9 +249,15 @@ class _Reader:
         if ANY_TRUE <= tag <= ANY_UNDEFINED:  # scalars
             if tag == ANY_INTEGER:
                 self.uint()
-            elif tag == ANY_FLOAT32:
-                self.fixed(4)
-            elif tag == ANY_FLOAT64 or tag == ANY_BIGINT:
+            elif tag == ANY_FLOAT32 or tag == ANY_FLOAT64:
+                size = 4 if tag == ANY_FLOAT32 else 8
+                start = self.pos
+                self.fixed(size)
+                if self.bounds.finite_numbers:
+                    (number,) = struct_module.unpack(">f" if size == 4 else ">d", self.data[start : self.pos])
+                    if not math.isfinite(number):
+                        raise InvalidUpdate("update rejected: a number that is not finite")
+            elif tag == ANY_BIGINT:
                 self.fixed(8)
             return
         if tag == ANY_STRING:
