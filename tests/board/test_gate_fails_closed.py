@@ -207,3 +207,10 @@ def test_a_number_that_is_not_finite_is_refused(room: Room, number: float) -> No
     ada.write(add("n1", note("u-ada")))
     refused(room, InvalidUpdate, lambda: ada.write(set_field("n1", "author_name", number)))
     refused(room, InvalidUpdate, lambda: ada.write(set_field("n1", "x", number)))
+
+
+@pytest.mark.parametrize(
+    "value", [bytes([127]), bytes([116, 2, 1, 2]), bytes([122]) + bytes(8)], ids=["undefined", "bytes", "bigint"]
+)
+def test_a_value_that_is_not_json_is_refused(room: Room, value: bytes) -> None:
+    refused(room, InvalidUpdate, lambda: room.admit(FACILITATOR, update(5, [any_item("meta", "title", value)])))

@@ -46,7 +46,7 @@ BOARD_BOUNDS = UpdateBounds(
     max_value_depth=4,
     max_item_depth=FIELD_DEPTH,
     outside_depth=FIELD_DEPTH,
-    finite_numbers=True,
+    json_only=True,
 )
 
 

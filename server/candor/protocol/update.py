@@ -69,8 +69,9 @@ class UpdateBounds:
     outside_depth: int = 0
     max_structs: int = 100_000
     max_values: int = 200_000
-    # Refuse NaN and infinities: pycrdt renders them as null in JSON, so what a JSON reader sees is not there.
-    finite_numbers: bool = False
+    # Plain values are JSON values only: no undefined, bytes, big integers, NaN or infinities. pycrdt
+    # renders those in JSON as something else (NaN as null), so a reader of its JSON would not see them.
+    json_only: bool = False
 
 
 # A free-form Yjs document (``--open-rooms``): every kind both Yjs and Yrs read alike.
@@ -247,13 +248,15 @@ class _Reader:
         tag = self.data[self.pos]
         self.pos += 1
         if ANY_TRUE <= tag <= ANY_UNDEFINED:  # scalars
+            if self.bounds.json_only and tag in _NOT_JSON:
+                raise InvalidUpdate("update rejected: a value that is not a JSON value")
             if tag == ANY_INTEGER:
                 self.uint()
             elif tag == ANY_FLOAT32 or tag == ANY_FLOAT64:
                 size = 4 if tag == ANY_FLOAT32 else 8
                 start = self.pos
                 self.fixed(size)
-                if self.bounds.finite_numbers:
+                if self.bounds.json_only:
                     (number,) = struct_module.unpack(">f" if size == 4 else ">d", self.data[start : self.pos])
                     if not math.isfinite(number):
                         raise InvalidUpdate("update rejected: a number that is not finite")
@@ -263,6 +266,8 @@ class _Reader:
         if tag == ANY_STRING:
             self.skip_text()
         elif tag == ANY_BUFFER:
+            if self.bounds.json_only:
+                raise InvalidUpdate("update rejected: a value that is not a JSON value")
             self.raw()
         elif tag == ANY_OBJECT or tag == ANY_ARRAY:
             if depth >= self.bounds.max_value_depth:
@@ -320,7 +325,8 @@ def _json_depth(text: str, limit: int) -> None:
             depth -= 1
 
 
-_ANY_ONE_BYTE = frozenset({ANY_UNDEFINED, ANY_NULL, ANY_TRUE, ANY_FALSE})
+_ANY_ONE_BYTE = frozenset({ANY_NULL, ANY_TRUE, ANY_FALSE})
+_NOT_JSON = frozenset({ANY_UNDEFINED, ANY_BIGINT})
 
 
 def _utf16_length(text: str) -> int:
