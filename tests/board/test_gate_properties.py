@@ -259,6 +259,13 @@ def run(edits_: list[tuple[str, str, Any]], phase: str = "collect") -> tuple[int
         writers["facilitator"].write(
             lambda doc: [doc.get("votes", type=Map).__setitem__(f"m{n}", Map()) for n in range(3)]
         )
+    try:
+        return _play(room, writers, edits_)
+    finally:
+        room.gate.close()  # its observers hold the document from the native side
+
+
+def _play(room: Room, writers: dict[str, Writer], edits_: list[tuple[str, str, Any]]) -> tuple[int, int]:
     admitted = refused = 0
     for actor, what, payload in edits_:
         access = ACTORS[actor]

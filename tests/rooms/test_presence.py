@@ -125,3 +125,12 @@ async def test_a_presence_flood_is_closed_and_the_room_carries_on(server: Any) -
         await calm.edit(n1="Felt safe, but there are not very many safe spaces to do this.")
         await watcher.wait_for(lambda: len(watcher.received_updates) == 1)
         assert set(watcher.presence_of_others()) == {calm.doc.client_id}
+    assert "Traceback" not in server.log()
+
+
+def test_a_frame_refused_for_its_claims_leaves_nothing_claimed() -> None:
+    room = presence(per_owner=2, per_room=10)
+    with pytest.raises(PolicyViolation):
+        room.apply("ada", update(*((n, 1, ADA) for n in range(1, 6))))
+    assert room.owned_by("ada") == [] and room.awareness.states == {}
+    assert room.release("ada") is None

@@ -96,6 +96,7 @@ class Presence:
         """The entries ``owner`` may apply; raises (with ``strict``) when it claims past a cap."""
         meta = self.awareness.meta
         kept = []
+        claims: list[int] = []  # taken only once the whole frame is within the caps
         owned = len(self.owned_by(owner))
         for entry in entries:
             current = self._owners.get(entry.client)
@@ -110,13 +111,15 @@ class Presence:
                 if strict:
                     raise PolicyViolation(f"a connection may show at most {self.per_owner} presences")
                 continue
-            if len(self._owners) >= self.per_room:
+            if len(self._owners) + len(claims) >= self.per_room:
                 if strict:
                     raise RoomClosing(f"this room shows {self.per_room} presences already; try again later")
                 continue
             owned += 1
-            self._owners[entry.client] = owner
+            claims.append(entry.client)
             kept.append(entry)
+        for client in claims:
+            self._owners[client] = owner
         return kept
 
     def apply(self, owner: Hashable, payload: bytes, *, strict: bool = True) -> bytes | None:
@@ -146,10 +149,11 @@ class Presence:
     def release(self, owner: Hashable, clients: list[int] | None = None) -> bytes | None:
         """Remove ``owner``'s states (or only ``clients`` of them); the removal to relay, or None."""
         gone = [c for c in (clients if clients is not None else self.owned_by(owner)) if self._owners.get(c) == owner]
-        if not gone:
-            return None
         for client in gone:
             del self._owners[client]
+        gone = [c for c in gone if c in self.awareness.states]
+        if not gone:
+            return None
         self.awareness.remove_awareness_states(gone, origin=owner)
         removal = self.awareness.encode_awareness_update(gone)
         if len(self.awareness.meta) > 2 * len(self.awareness.states) + SPARE_IDS:
