@@ -87,6 +87,11 @@ class LocalCluster:
         """A plain (synchronous) cluster client, for a test to look at or plant data."""
         return redis.RedisCluster.from_url(self.url)
 
+    def rewrite_aof(self) -> None:
+        for node in self.nodes:
+            if node.server.running:
+                node.server.rewrite_aof()
+
     def files(self) -> list[Path]:
         """Every persistence file of every node (primaries and replicas)."""
         return [path for node in self.nodes for path in node.server.files() if path.name != "nodes.conf"]

@@ -66,6 +66,10 @@ class RedisServer:
         """A plain (synchronous) client, for a test to look at or plant data."""
         return redis.Redis.from_url(self.url)
 
+    def rewrite_aof(self) -> None:
+        with self.client() as client:
+            client.bgrewriteaof()
+
     def ping(self) -> bool:
         """True once the server answers PING with PONG (not while it loads its files)."""
         try:

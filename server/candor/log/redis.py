@@ -37,6 +37,7 @@ rebuildable from the snapshots and the records.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from bisect import bisect_left, bisect_right
@@ -69,15 +70,22 @@ PAGE_RECORDS = 1000
 MAX_APPEND_ATTEMPTS = 50
 MAX_SWAP_ATTEMPTS = 20
 WAIT_TIMEOUT_MS = 1000
+# How often a WAIT is tried again on the node a MOVED or ASK sent the append to (a slot moving), 50 ms apart.
+MAX_WAIT_REROUTES = 40
 
-# KEYS: head, clock, log. ARGV: mode ("exact" | "next"), expected head, first time, last time, news channel,
-# news ('' = announce nothing), answer with the node's id ('id' | ''), records... The news (news .. new head)
-# goes out with the append, on the room's shard channel, so the other processes holding the room read its stream.
+# KEYS: head, clock, log. ARGV: mode ("exact" | "next" | "touch"), expected head, first time, last time, news
+# channel, news ('' = announce nothing), answer with the node's id ('id' | ''), records... The news (news .. new
+# head) goes out with the append, on the room's shard channel, so the other processes holding the room read its
+# stream. "touch" writes the clock back as it is: a write for a WAIT to wait for, after an append made elsewhere.
 APPEND_SCRIPT = """
 local head = tonumber(redis.call('GET', KEYS[1]) or '0')
 local clock = tonumber(redis.call('GET', KEYS[2]) or '0')
 local node = ''
 if ARGV[7] == 'id' then node = redis.call('CLUSTER', 'MYID') end
+if ARGV[1] == 'touch' then
+  redis.call('SET', KEYS[2], string.format('%d', clock))
+  return {'ok', head, clock, node}
+end
 if head ~= tonumber(ARGV[2]) then
   if ARGV[1] == 'exact' then return {'conflict', head, clock, node} end
   return {'stale', head, clock, node}
@@ -224,12 +232,30 @@ class RedisLog:
         raise LogUnavailable(f"room {room}: too many writers at once; try again")
 
     async def _run_append(self, room: RoomId, keys: list[str], args: list[Any]) -> list[Any]:
-        """The append script; with ``wait_replicas``, followed on its connection by WAIT (and CLUSTER MYID)."""
+        """The append script; with ``wait_replicas``, followed on its connection by WAIT (and CLUSTER MYID).
+
+        WAIT counts the replicas holding what its own connection wrote, so on a
+        cluster the script names the node it ran on: a MOVED or ASK (a slot
+        moving) may have sent it elsewhere. Then a touch of the room on the
+        node that now serves it, and WAIT after that, covers the append.
+        """
         if self._wait_replicas == 0:
             reply: list[Any] = await self._append(keys, args)
             return reply
-        cluster = is_cluster(self._redis)
+        reply = await self._append_and_wait(keys, args)
+        if is_cluster(self._redis):
+            for _ in range(MAX_WAIT_REROUTES):
+                if reply[-1] >= 0:
+                    break
+                await asyncio.sleep(0.05)
+                touched = await self._append_and_wait(keys, ["touch", 0, 0, 0, "", "", ""])
+                reply[-1] = touched[-1]
+        return reply
+
+    async def _append_and_wait(self, keys: list[str], args: list[Any]) -> list[Any]:
+        """The script's reply, and the WAIT's count last (-1: the script ran on another node than the WAIT)."""
         target: dict[str, Any] = {}
+        cluster = is_cluster(self._redis)
         if cluster:
             target["target_nodes"] = self._redis.get_node_from_key(keys[0])  # type: ignore[union-attr]
         for _ in range(2):
@@ -246,12 +272,10 @@ class RedisLog:
                 if isinstance(answer, Exception):
                     raise answer
             script_reply: list[Any] = list(replies[0])
-            # The WAIT counts the replicas holding what its connection wrote: only meaningful if the
-            # script ran there, not on a node a MOVED or ASK sent it to meanwhile.
             same_node = not cluster or as_bytes(script_reply[3]) == as_bytes(replies[2])
             script_reply.append(int(replies[1]) if same_node else -1)
             return script_reply
-        raise LogUnavailable(f"room {room}: Redis keeps forgetting the append script; try again")
+        raise LogUnavailable("Redis keeps forgetting the append script; try again")
 
     async def _replicated(self, room: RoomId, reply: list[Any], new_head: int) -> None:
         """Raise unless enough replicas confirmed the append; then announce it."""

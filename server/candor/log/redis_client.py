@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
@@ -75,27 +75,58 @@ def as_bytes(value: object) -> bytes:
 
 
 class Node:
-    """One server to send admin commands to: the single server, or one node of a cluster."""
+    """One server to send admin commands to: the single server, or one node of a cluster (its own connection)."""
 
-    def __init__(self, client: Client, node: ClusterNode | None = None) -> None:
-        self._client = client
-        self._target: dict[str, Any] = {} if node is None else {"target_nodes": node}
-        self.node = node
-
-    async def run(self, *args: Any) -> Any:
-        return await self._client.execute_command(*args, **self._target)
+    def __init__(self, client: aioredis.Redis, address: str = "", *, owned: bool = False) -> None:
+        self.client = client
+        self.address = address
+        self._owned = owned
 
     async def info(self, section: str) -> dict[str, Any]:
-        found: dict[str, Any] = await self._client.info(section, **self._target)
+        found: dict[str, Any] = await self.client.info(section)
         return found
 
+    async def close(self) -> None:
+        if self._owned:
+            await self.client.aclose()
 
-async def every_node(client: Client) -> list[Node]:
-    """Every server holding Candor's data: the one server, or each primary and replica of the cluster."""
-    if isinstance(client, RedisCluster):
-        await client.initialize()
-        return [Node(client, node) for node in client.get_nodes()]
-    return [Node(client)]
+
+@contextlib.asynccontextmanager
+async def every_node(client: Client) -> AsyncIterator[list[Node]]:
+    """Every server holding Candor's data: the one server, or each primary and replica of the cluster.
+
+    A cluster's nodes come from CLUSTER NODES (a node marked failed is left
+    out: it resyncs from its primary when it comes back), each reached by a
+    connection of its own with the credentials of the URL the client was given.
+    """
+    if not isinstance(client, RedisCluster):
+        yield [Node(client)]
+        return
+    table: dict[str, dict[str, Any]] = await client.cluster_nodes()
+    kwargs = _node_options(client.get_connection_kwargs())
+    nodes: list[Node] = []
+    try:
+        for address, row in sorted(table.items()):
+            if "fail" in row.get("flags", "") or "noaddr" in row.get("flags", "") or not row.get("connected"):
+                continue
+            host, _, port = address.rpartition(":")
+            plain = aioredis.Redis(host=host, port=int(port), **kwargs)
+            nodes.append(Node(plain, address, owned=True))
+        yield nodes
+    finally:
+        for node in nodes:
+            await node.close()
+
+
+def _node_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What a plain client needs of the cluster client's connection options: credentials, timeouts, TLS."""
+    kept = ("username", "password", "credential_provider", "socket_connect_timeout", "socket_timeout")
+    options = {name: kwargs[name] for name in kept if name in kwargs}
+    if "SSL" in getattr(kwargs.get("connection_class"), "__name__", ""):
+        options["ssl"] = True
+        options.update((name, value) for name, value in kwargs.items() if name.startswith("ssl_"))
+    options["retry"] = Retry(NoBackoff(), 0)
+    return options
 
 
 async def rewrite_persistence(client: Client) -> None:
@@ -104,9 +135,9 @@ async def rewrite_persistence(client: Client) -> None:
     So no file of any node keeps a deleted value. Raises LogUnavailable when a
     node fails to, or takes longer than :data:`PERSISTENCE_TIMEOUT_S`.
     """
-    nodes = await every_node(client)
-    await _replicas_caught_up(nodes)
-    await asyncio.gather(*(_rewrite_files(node) for node in nodes))
+    async with every_node(client) as nodes:
+        await _replicas_caught_up(nodes)
+        await asyncio.gather(*(_rewrite_files(node) for node in nodes))
 
 
 async def _replicas_caught_up(nodes: list[Node]) -> None:
@@ -114,8 +145,8 @@ async def _replicas_caught_up(nodes: list[Node]) -> None:
     offsets: dict[str, int] = {}
     for node in nodes:
         info = await node.info("replication")
-        if info.get("role") == "master" and node.node is not None:
-            offsets[node.node.name] = int(info.get("master_repl_offset", 0))
+        if info.get("role") == "master" and node.address:
+            offsets[node.address] = int(info.get("master_repl_offset", 0))
     for node in nodes:
         info = await node.info("replication")
         if info.get("role") != "slave":
@@ -136,7 +167,7 @@ async def _rewrite_files(node: Node) -> None:
         await _wait_for(node, "persistence", lambda i: not any(int(i[name]) for name in idle))
         before = int((await node.info("persistence"))["aof_rewrites"])
         with contextlib.suppress(ResponseError):  # one already started after our writes: it serves as well
-            await node.run("BGREWRITEAOF")
+            await node.client.bgrewriteaof()
         info = await _wait_for(
             node,
             "persistence",
@@ -147,29 +178,19 @@ async def _rewrite_files(node: Node) -> None:
         if info.get("aof_last_bgrewrite_status") != "ok":
             raise LogUnavailable("Redis could not rewrite its append-only file; try again")
     try:
-        reply = await node.run("CONFIG", "GET", "save")
+        save = (await node.client.config_get("save")).get("save")
     except ResponseError:
-        reply = None  # CONFIG is disabled on this server: its snapshots are its operator's to rotate
-    save = _config_value(reply)
+        save = None  # CONFIG is disabled on this server: its snapshots are its operator's to rotate
     if save:
         before = int((await node.info("persistence"))["rdb_saves"])
         await _wait_for(node, "persistence", lambda i: not i["rdb_bgsave_in_progress"])
         with contextlib.suppress(ResponseError):
-            await node.run("BGSAVE")
+            await node.client.bgsave()
         info = await _wait_for(
             node, "persistence", lambda i: int(i["rdb_saves"]) > before and not i["rdb_bgsave_in_progress"]
         )
         if info.get("rdb_last_bgsave_status") != "ok":
             raise LogUnavailable("Redis could not rewrite its snapshot file; try again")
-
-
-def _config_value(reply: Any) -> Any:
-    """CONFIG GET's value, whether redis-py made the reply a dict or left it a list."""
-    if isinstance(reply, dict):
-        return next(iter(reply.values()), None)
-    if isinstance(reply, list) and len(reply) >= 2:
-        return reply[1]
-    return None
 
 
 async def _wait_for(node: Node, section: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
