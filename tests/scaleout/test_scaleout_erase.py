@@ -74,11 +74,6 @@ async def test_an_erased_event_leaves_no_key_and_no_aof_byte_and_every_process_l
     while any(text.encode() in files_bytes(cluster) for text in gone) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     stored = files_bytes(cluster)
-    for p in cluster.redis.files():
-        data = p.read_bytes()
-        at = data.find(event.id.encode())
-        if at >= 0:
-            print("DEBUG", p, data[max(0, at - 300) : at + 100])
     for text in gone:
         assert text.encode() not in stored, text
     assert KEPT.encode() in stored
