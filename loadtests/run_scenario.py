@@ -3,6 +3,7 @@
 
   .venv/bin/python loadtests/run_scenario.py unconference                          # 100 rooms x 10, one process
   .venv/bin/python loadtests/run_scenario.py unconference --mode redis --processes 2
+  .venv/bin/python loadtests/run_scenario.py unconference --mode redis-cluster --processes 3 --shards 3
   .venv/bin/python loadtests/run_scenario.py plenary-surge                         # 500 join one room in 30 s
   .venv/bin/python loadtests/run_scenario.py facilitator-sweep                     # one facilitator, every room in turn
   .venv/bin/python loadtests/run_scenario.py unconference --rooms 2 --per-room 3 --duration 4   # a smoke run
@@ -56,6 +57,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from redis_cluster import start_redis_cluster  # beside this script, which runs as one
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -261,7 +264,14 @@ def start_servers(args: argparse.Namespace, children: Children, work: Path, logs
             common += [flag, value]
     measured: list[Child] = []
     redis_args: list[str] = []
-    if args.mode == "redis":
+    if args.mode == "redis-cluster":
+        nodes, node_urls = start_redis_cluster(
+            children.start, args.redis_server, args.shards, args.redis_fsync, work, logs, args.server_cpus
+        )
+        measured += nodes
+        if args.wait_replicas:
+            common += ["--redis-wait-replicas", str(args.wait_replicas)]
+    elif args.mode == "redis":
         if "--redis-url" not in options:
             raise RuntimeError("this candor has no --redis-url yet (candor serve --help)")
         redis_port = free_port()
@@ -274,10 +284,12 @@ def start_servers(args: argparse.Namespace, children: Children, work: Path, logs
         wait_redis(redis_port, redis)
         measured.append(redis)
         redis_args = ["--redis-url", f"redis://{LOOPBACK}:{redis_port}"]
-    count = args.processes if args.mode == "redis" else 1
+    count = args.processes if args.mode != "single" else 1
     urls = []
     for n in range(count):
         port = free_port()
+        if args.mode == "redis-cluster":  # each process is given another node: any node will do
+            redis_args = ["--redis-url", node_urls[n % len(node_urls)]]
         cmd = [str(BIN / "candor"), "serve", "--port", str(port), *common, *redis_args]
         child = children.start(f"candor:{port}", cmd, logs / f"candor-{n}.log", args.server_cpus)
         url = f"http://{LOOPBACK}:{port}"
@@ -662,8 +674,10 @@ def linger(seconds: float, sampler: Sampler, servers: Servers) -> dict[str, Any]
 
 def run(args: argparse.Namespace, children: Children) -> int:
     scenario = scenario_from(args)
-    mode = "single" if args.mode == "single" else f"redis-{args.processes}p"
-    mode += "-affinity" if args.mode == "redis" and args.room_affinity else ""
+    mode = "single" if args.mode == "single" else f"{args.mode}-{args.processes}p"
+    if args.mode == "redis-cluster":
+        mode += f"-{args.shards}shards" + (f"-wait{args.wait_replicas}" if args.wait_replicas else "")
+    mode += "-affinity" if args.mode != "single" and args.room_affinity else ""
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -750,7 +764,11 @@ def run(args: argparse.Namespace, children: Children) -> int:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("scenario", choices=sorted(SCENARIOS))
-    p.add_argument("--mode", choices=("single", "redis"), default="single")
+    p.add_argument("--mode", choices=("single", "redis", "redis-cluster"), default="single")
+    p.add_argument("--shards", type=int, default=3, help="redis-cluster mode: primaries (each with a replica)")
+    p.add_argument(
+        "--wait-replicas", type=int, default=0, help="redis-cluster mode: candor serve --redis-wait-replicas N"
+    )
     p.add_argument("--processes", type=int, default=2, help="candor processes in Redis mode (default 2)")
     p.add_argument(
         "--room-affinity",

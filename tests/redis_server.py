@@ -30,6 +30,7 @@ class RedisServer:
     directory: Path
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen[bytes] | None = None
+    options: tuple[str, ...] = ()  # more redis-server options (a cluster node's)
 
     @property
     def url(self) -> str:
@@ -46,6 +47,7 @@ class RedisServer:
                 # Uncompressed values, so a test can look for a string in the files and in DUMP.
                 "--rdbcompression", "no",
                 "--dir", str(self.directory), "--daemonize", "no",
+                *self.options,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -59,6 +61,14 @@ class RedisServer:
                 return
             time.sleep(0.02)
         raise RuntimeError(f"redis-server did not answer:\n{self.log()}")
+
+    def client(self) -> redis.Redis:
+        """A plain (synchronous) client, for a test to look at or plant data."""
+        return redis.Redis.from_url(self.url)
+
+    def rewrite_aof(self) -> None:
+        with self.client() as client:
+            client.bgrewriteaof()
 
     def ping(self) -> bool:
         """True once the server answers PING with PONG (not while it loads its files)."""
@@ -81,8 +91,22 @@ class RedisServer:
         """SIGTERM: Redis fsyncs its AOF and exits."""
         self._signal(signal.SIGTERM)
 
+    def pause(self) -> None:
+        """SIGSTOP: the server answers nobody, not even its replicas or the cluster bus, until :meth:`resume`."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def _signal(self, signum: int) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a paused server must be able to act on the signal
             self.proc.send_signal(signum)
             self.proc.wait(10)
 

@@ -57,6 +57,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             max_presence_per_room=args.max_presence_per_room,
         ),
         redis_url=args.redis_url,
+        redis_wait_replicas=args.redis_wait_replicas,
         durability=args.durability,
         create_token=args.create_token or None,
         max_events_per_hour=args.max_events_per_hour,
@@ -123,6 +124,9 @@ def serve(args: argparse.Namespace) -> int:
     if args.workers < 1 or (args.workers > 1 and not args.redis_url):
         print("candor serve: --workers N needs N >= 1, and --redis-url when N > 1", file=sys.stderr)
         return 2
+    if args.redis_wait_replicas < 0 or (args.redis_wait_replicas > 0 and not args.redis_url):
+        print("candor serve: --redis-wait-replicas N needs N >= 0, and --redis-url when N > 0", file=sys.stderr)
+        return 2
     if args.create_token is None and not is_loopback(args.host):
         # Reachable from other machines: nobody creates events without a token, unless one is made up here.
         args.create_token = secrets.token_urlsafe(18)
@@ -173,8 +177,14 @@ async def _replay(data: Path, room: str, at: str | None, redis_url: str | None =
     from candor.log.redis import RedisLog
     from candor.log.sqlite import SqliteLog
 
-    log: EventLog = RedisLog.from_url(redis_url) if redis_url else SqliteLog(data / "candor.sqlite3")
-    store: EventStore = RedisEventStore.from_url(redis_url) if redis_url else SqliteEventStore(data / "events.sqlite3")
+    log: EventLog = await RedisLog.connect(redis_url) if redis_url else SqliteLog(data / "candor.sqlite3")
+    try:
+        store: EventStore = (
+            await RedisEventStore.connect(redis_url) if redis_url else SqliteEventStore(data / "events.sqlite3")
+        )
+    except CandorError:
+        await log.close()
+        raise
     try:
         # A board keeps its shape as it is rebuilt; a free-form room (--open-rooms) has none.
         return await board_at(log, RoomId(room), at, board=await is_board_room(store, room))
@@ -393,7 +403,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--redis-url",
         metavar="URL",
-        help="share boards with other processes through this Redis (redis://host:port/0): log, fan-out, events",
+        help="share boards with other processes through this Redis (redis://host:port/0), or through the "
+        "Redis Cluster this node belongs to: log, fan-out, events",
+    )
+    s.add_argument(
+        "--redis-wait-replicas",
+        type=int,
+        default=0,
+        metavar="N",
+        help="answer and broadcast an update only once N replicas of its Redis shard have it (WAIT N): "
+        "a failover then loses nothing broadcast (default 0: the last ~second can be lost)",
     )
     s.add_argument("--workers", type=int, default=1, help="server processes on this port (N > 1 needs --redis-url)")
     s.add_argument("--open", action="store_true", help="open the start page in a browser")

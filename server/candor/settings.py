@@ -35,6 +35,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # Share log, fan-out, events and token secret with other processes through this Redis.
     redis_url: str | None = None
+    # Redis: an append is answered (and broadcast) once this many replicas of its shard have it (WAIT).
+    redis_wait_replicas: int = 0
     # SQLite: "process" (an accepted update survives the server crashing or being killed) or
     # "machine" (fsync per group commit: it also survives an OS crash or power loss).
     durability: str = DURABILITY_PROCESS

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import redis
 
 from candor.broker.redis import SWEEP_S, RedisBroker
 from candor.errors import LogUnavailable
 from candor.ids import PeerId, RoomId, Seq
 from candor.log.base import Entry, LogRecord, SnapshotRecord
 from candor.log.redis import RedisLog
+from redis_cluster import LocalCluster
 from redis_server import RedisServer
 
 ROOM = RoomId("board")
@@ -46,11 +46,16 @@ async def append(log: RedisLog, room: RoomId, count: int) -> list[LogRecord]:
 class Node:
     """One simulated process: its own log client and its own broker."""
 
-    def __init__(self, url: str, node_id: str) -> None:
-        self.log = RedisLog.from_url(url, chunk_records=4, retain_records=6)
-        self.broker = RedisBroker.from_url(url, self.log)
+    def __init__(self, log: RedisLog, broker: RedisBroker, node_id: str) -> None:
+        self.log = log
+        self.broker = broker
         self.broker.node_id = node_id.encode()
         self.inboxes: dict[RoomId, Inbox] = {}
+
+    @classmethod
+    async def connect(cls, url: str, node_id: str) -> Node:
+        log = await RedisLog.connect(url, chunk_records=4, retain_records=6)
+        return cls(log, await RedisBroker.connect(url, log), node_id)
 
     async def subscribe(self, room: RoomId, present: bytes | None = None) -> Inbox:
         inbox = self.inboxes.setdefault(room, Inbox())
@@ -62,12 +67,15 @@ class Node:
         await self.log.close()
 
 
+MakeNode = Callable[..., Awaitable[Node]]
+
+
 @pytest.fixture
-async def make_node(flushed_redis: RedisServer) -> AsyncIterator[Callable[..., Node]]:
+async def make_node(redis_backend: RedisServer | LocalCluster) -> AsyncIterator[MakeNode]:
     nodes: list[Node] = []
 
-    def make(url: str | None = None, name: str = "") -> Node:
-        node = Node(url or flushed_redis.url, name or f"n{len(nodes)}")
+    async def make(url: str | None = None, name: str = "") -> Node:
+        node = await Node.connect(url or redis_backend.url, name or f"n{len(nodes)}")
         nodes.append(node)
         return node
 
@@ -76,8 +84,8 @@ async def make_node(flushed_redis: RedisServer) -> AsyncIterator[Callable[..., N
         await node.close()
 
 
-async def test_records_appended_after_subscribing_arrive_in_order_once(make_node: Callable[..., Node]) -> None:
-    writer, reader = make_node(), make_node()
+async def test_records_appended_after_subscribing_arrive_in_order_once(make_node: MakeNode) -> None:
+    writer, reader = await make_node(), await make_node()
     await reader.broker.start()
     await append(writer.log, ROOM, 3)
     inbox = await reader.subscribe(ROOM)
@@ -87,8 +95,8 @@ async def test_records_appended_after_subscribing_arrive_in_order_once(make_node
     assert [r.update for r in inbox.records] == [b"u%d" % (i % 2) for i in range(10)]
 
 
-async def test_a_room_subscribed_while_the_reader_waits_is_read_at_once(make_node: Callable[..., Node]) -> None:
-    writer, reader = make_node(), make_node()
+async def test_a_room_subscribed_while_the_reader_waits_is_read_at_once(make_node: MakeNode) -> None:
+    writer, reader = await make_node(), await make_node()
     await reader.broker.start()
     await reader.subscribe(OTHER)
     await asyncio.sleep(0.3)  # the reader now waits for news of OTHER alone
@@ -100,9 +108,9 @@ async def test_a_room_subscribed_while_the_reader_waits_is_read_at_once(make_nod
 
 
 async def test_appends_by_another_process_arrive_on_their_news_well_before_the_sweep(
-    make_node: Callable[..., Node],
+    make_node: MakeNode,
 ) -> None:
-    writer, reader = make_node(), make_node()
+    writer, reader = await make_node(), await make_node()
     await reader.broker.start()
     inbox = await reader.subscribe(ROOM)
     await asyncio.sleep(0.3)  # the channel is joined
@@ -114,12 +122,12 @@ async def test_appends_by_another_process_arrive_on_their_news_well_before_the_s
 
 
 async def test_appends_whose_news_was_lost_arrive_with_the_sweep(
-    make_node: Callable[..., Node], flushed_redis: RedisServer
+    make_node: MakeNode, redis_backend: RedisServer | LocalCluster
 ) -> None:
-    reader = make_node()
+    reader = await make_node()
     await reader.broker.start()
     inbox = await reader.subscribe(ROOM)
-    silent = RedisLog.from_url(flushed_redis.url)  # no broker: it announces nothing
+    silent = await RedisLog.connect(redis_backend.url)  # no broker: it announces nothing
     try:
         await append(silent, ROOM, 3)
         await eventually(lambda: inbox.seqs() == [1, 2, 3], within_s=3 * SWEEP_S)
@@ -127,8 +135,8 @@ async def test_appends_whose_news_was_lost_arrive_with_the_sweep(
         await silent.close()
 
 
-async def test_records_compacted_past_a_slow_reader_come_from_the_archive(make_node: Callable[..., Node]) -> None:
-    writer, reader = make_node(), make_node()
+async def test_records_compacted_past_a_slow_reader_come_from_the_archive(make_node: MakeNode) -> None:
+    writer, reader = await make_node(), await make_node()
     inbox = await reader.subscribe(ROOM)  # at seq 0; the reader does not run yet
     stored = await append(writer.log, ROOM, 40)
     await writer.log.write_snapshot(SnapshotRecord(ROOM, Seq(40), 0, b"state"))  # the stream now starts at 33
@@ -138,13 +146,13 @@ async def test_records_compacted_past_a_slow_reader_come_from_the_archive(make_n
 
 
 async def test_a_malformed_entry_is_skipped_and_a_stream_of_the_wrong_type_stalls_no_other_room(
-    make_node: Callable[..., Node], flushed_redis: RedisServer
+    make_node: MakeNode, redis_backend: RedisServer | LocalCluster
 ) -> None:
-    writer, reader = make_node(), make_node()
+    writer, reader = await make_node(), await make_node()
     await reader.broker.start()
     broken, good = await reader.subscribe(RoomId("broken")), await reader.subscribe(ROOM)
     wrong = await reader.subscribe(RoomId("wrong"))
-    with redis.Redis.from_url(flushed_redis.url) as raw:
+    with redis_backend.client() as raw:
         raw.xadd("candor:{broken}:log", {"r": b"not msgpack"}, id="1-0")
         raw.set("candor:{broken}:head", 1)
         raw.set("candor:{wrong}:log", "a string, not a stream")
@@ -158,9 +166,9 @@ async def test_a_malformed_entry_is_skipped_and_a_stream_of_the_wrong_type_stall
 
 
 async def test_awareness_reaches_other_processes_and_newcomers_learn_who_is_present(
-    make_node: Callable[..., Node],
+    make_node: MakeNode,
 ) -> None:
-    first, second = make_node(name="first"), make_node(name="second")
+    first, second = await make_node(name="first"), await make_node(name="second")
     await first.broker.start()
     await second.broker.start()
     mine = await first.subscribe(ROOM, present=b"states of first's peers")
@@ -173,13 +181,12 @@ async def test_awareness_reaches_other_processes_and_newcomers_learn_who_is_pres
     assert mine.awareness == []  # a process ignores its own messages
 
 
-async def test_the_broker_reconnects_by_itself_after_redis_restarts(
-    make_node: Callable[..., Node], tmp_path: Path
-) -> None:
+@pytest.mark.parametrize("redis_backend", ["redis"], indirect=True)  # it starts a server of its own
+async def test_the_broker_reconnects_by_itself_after_redis_restarts(make_node: MakeNode, tmp_path: Path) -> None:
     server = RedisServer(tmp_path / "redis")
     server.start()
     try:
-        writer, reader = make_node(server.url), make_node(server.url)
+        writer, reader = await make_node(server.url), await make_node(server.url)
         await reader.broker.start()
         inbox = await reader.subscribe(ROOM)
         await append(writer.log, ROOM, 2)

@@ -138,7 +138,7 @@ def test_an_events_file_made_before_details_gains_them_when_opened(tmp_path: Pat
 
 def test_redis_keeps_the_details_beside_the_event(flushed_redis: RedisServer) -> None:
     async def run() -> None:
-        store = RedisEventStore.from_url(flushed_redis.url)
+        store = await RedisEventStore.connect(flushed_redis.url)
         event = EventRecord("ev-redis", "Event", {"id": "blank"}, int(time.time() * 1000), "CODE23", 0)
         await store.create(event, [])
         assert await store.details("ev-redis") == {}

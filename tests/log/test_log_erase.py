@@ -36,7 +36,8 @@ def stored_bytes(log: EventLog, request: pytest.FixtureRequest) -> bytes:
         files = [p for p in log.path.parent.iterdir() if p.name.startswith(log.path.name)]
     else:
         assert isinstance(log, RedisLog)
-        files = request.getfixturevalue("flushed_redis").files()
+        backend = "flushed_redis" if request.node.callspec.params["event_log"] == "redis" else "flushed_cluster"
+        files = request.getfixturevalue(backend).files()
     return b"".join(Path(p).read_bytes() for p in sorted(files))
 
 

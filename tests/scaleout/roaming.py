@@ -30,9 +30,13 @@ from candor.protocol.codec import MESSAGE_AUTH
 
 
 class RoamingClient:
-    def __init__(self, urls: list[str], name: str) -> None:
+    """``forgetful``: each connection starts from an empty document (a tab opened anew), so it re-sends nothing."""
+
+    def __init__(self, urls: list[str], name: str, *, forgetful: bool = False) -> None:
         self.urls = urls
         self.name = name
+        self.forgetful = forgetful
+        self.received_at: list[float] = []  # when each update from a server arrived (loop time)
         self.doc: Doc[Any] = Doc()
         self.confirmed: Doc[Any] = Doc()  # only what servers sent
         self.close_codes: list[int | None] = []
@@ -70,6 +74,8 @@ class RoamingClient:
             try:
                 async with connect(url, max_size=None, open_timeout=2, close_timeout=1) as ws:
                     self.connections += 1
+                    if self.forgetful:
+                        self.doc = Doc()
                     self._ws = ws
                     await ws.send(encode_sync_step1(self.doc.get_state()))
                     async for frame in ws:
@@ -92,6 +98,8 @@ class RoamingClient:
         if isinstance(message, SyncStep1):
             await ws.send(encode_sync_step2(self.doc.get_update(message.state_vector)))
         elif isinstance(message, (SyncStep2, SyncUpdate)):
+            if isinstance(message, SyncUpdate):
+                self.received_at.append(asyncio.get_running_loop().time())
             self.doc.apply_update(message.update)
             self.confirmed.apply_update(message.update)
             if isinstance(message, SyncStep2):

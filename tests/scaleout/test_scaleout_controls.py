@@ -8,7 +8,6 @@ import time
 from contextlib import AsyncExitStack
 from typing import Any
 
-import redis
 from cluster import Cluster
 
 from boards import Event, board_client, call, create_event
@@ -24,7 +23,7 @@ def on(server: Any, event: Event) -> Event:
 
 
 def stored_bytes(cluster: Cluster) -> bytes:
-    with redis.Redis.from_url(cluster.redis.url) as client:
+    with cluster.redis.client() as client:
         keys = b"".join(client.dump(key) or b"" for key in client.scan_iter("candor:*", count=1000))
     return keys + b"".join(path.read_bytes() for path in sorted(cluster.redis.files()))
 
@@ -83,8 +82,7 @@ async def test_a_purge_holds_the_room_on_every_process_and_nothing_writes_the_wo
         assert note["text"] == "" and note.get("author_name") is None
         await again.add_note("After the purge", "how-did-it-feel")
         await again.wait_for_confirmed(lambda board: len(board["notes"]) == 3)
-    with redis.Redis.from_url(cluster.redis.url) as client:
-        client.bgrewriteaof()
+    cluster.redis.rewrite_aof()
     await asyncio.sleep(1.0)
     stored = stored_bytes(cluster)
     assert REGRET.encode() not in stored

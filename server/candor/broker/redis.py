@@ -1,8 +1,9 @@
 """Fan-out between processes over Redis: records read from each room's stream on news, awareness over pub/sub.
 
 Records travel on each room's log stream itself. The append script announces
-every append on the room's pub/sub channel (``N`` + the appending process's
-node id + the new head), atomically with it. A process that holds the room and
+every append on the room's shard channel (``N`` + the appending process's
+node id + the new head), atomically with it (with ``--redis-wait-replicas``,
+once the replicas have it). A process that holds the room and
 hears of an append by another reads that room's stream from the last id it
 delivered (one XRANGE per room with news, pipelined, on a connection of its
 own). Its own news it ignores: the room delivered those records as it logged
@@ -12,7 +13,8 @@ message (a reconnect, a failover), so every room is also read once every
 ``SWEEP_S`` seconds whatever it heard, and after its channel is (re)joined.
 Reading only the rooms with news keeps the cost per append constant however
 many rooms a process holds, and every read names one key, as Redis Cluster
-requires (see docs/scaling.md).
+requires (see docs/scaling.md): a cluster client splits the pipelined reads by
+node.
 
 A subscription starts at the room's head at that moment, so everything
 appended later is delivered; a read that skips seqs (the stream was compacted
@@ -21,7 +23,9 @@ logged and skipped; a stream Redis refuses to read is set aside alone for a
 while, so the other rooms keep flowing. On any Redis error the loops back off
 and retry forever, reconnecting by themselves.
 
-Awareness goes by PUBLISH/SUBSCRIBE on ``candor:{ROOM}:awareness``. Every
+Awareness goes by SPUBLISH/SSUBSCRIBE on the shard channel ``candor:{ROOM}:awareness``,
+which lives on the room's shard (a cluster client keeps one subscription per
+node, and moves a channel when its slot moves or its shard fails over). Every
 message carries its process's node id, and a process ignores its own.
 Subscribing to a room waits (up to a second) until Redis confirms the channel,
 and only then asks the other processes who is present; each answers with the
@@ -39,7 +43,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from candor.broker.base import AwarenessCallback, AwarenessSource, RecordsCallback
@@ -47,7 +50,8 @@ from candor.errors import CandorError, LogUnavailable
 from candor.ids import RoomId, Seq
 from candor.log.base import EventLog, LogRecord
 from candor.log.codec import decode_record
-from candor.log.redis import RedisLog, as_bytes, connect, room_key, seq_of, stream_id
+from candor.log.redis import RedisLog, room_key, seq_of, stream_id
+from candor.log.redis_client import Client, as_bytes, connect
 
 logger = logging.getLogger("candor.broker")
 
@@ -114,7 +118,7 @@ class _Backoff:
 class RedisBroker:
     """The broker of ``candor serve --redis-url``; its tasks run from :meth:`start` to :meth:`close`."""
 
-    def __init__(self, client: aioredis.Redis, reader: aioredis.Redis, log: EventLog, node_id: str = "") -> None:
+    def __init__(self, client: Client, reader: Client, log: EventLog, node_id: str = "") -> None:
         self._redis = client
         self._reader = reader  # the stream reads, on a connection of their own
         self._log = log
@@ -141,8 +145,9 @@ class RedisBroker:
             self._log.news_prefix = encode_relay(NEWS, value)
 
     @classmethod
-    def from_url(cls, url: str, log: EventLog) -> RedisBroker:
-        return cls(connect(url), connect(url, single=True), log)
+    async def connect(cls, url: str, log: EventLog) -> RedisBroker:
+        """A broker over the Redis (or Redis Cluster) at ``url``; LogUnavailable when it does not answer."""
+        return cls(await connect(url), await connect(url, single=True), log)
 
     async def start(self) -> None:
         self._tasks = [
@@ -257,6 +262,8 @@ class RedisBroker:
             records.append(record)
             delivered = record.seq
         sub.cursor, sub.delivered = cursor, delivered
+        if isinstance(self._log, RedisLog):
+            self._log.saw(room, delivered)
         if records:
             try:
                 sub.on_records(records)
@@ -304,7 +311,7 @@ class RedisBroker:
             try:
                 pipe = self._redis.pipeline(transaction=False)
                 for channel, message in batch:
-                    pipe.publish(channel, message)
+                    pipe.spublish(channel, message)
                 await pipe.execute()
             except Exception as exc:
                 await backoff.failed(exc)
@@ -333,24 +340,24 @@ class RedisBroker:
                 wanted = {room_key(room, "awareness").encode(): room for room in self._subs}
                 new = {channel: room for channel, room in wanted.items() if channel not in joined}
                 if new:
-                    await pubsub.subscribe(*new)
+                    await pubsub.ssubscribe(*new)
                     joined.update(new)
                 gone = [channel for channel in joined if channel not in wanted]
                 if gone:
-                    await pubsub.unsubscribe(*gone)
+                    await pubsub.sunsubscribe(*gone)
                     for channel in gone:
                         self._channels_ready.discard(joined.pop(channel))
             if not joined:
                 await asyncio.sleep(PUBSUB_POLL_S)
                 continue
-            message = await pubsub.get_message(timeout=PUBSUB_POLL_S)
+            message = await pubsub.get_sharded_message(timeout=PUBSUB_POLL_S)
             backoff.succeeded()
             target = joined.get(as_bytes(message["channel"])) if message is not None else None
             if message is None or target is None:
                 continue
-            if message.get("type") == "subscribe":
+            if message.get("type") == "ssubscribe":
                 self._channel_joined(target)
-            elif message.get("type") == "message":
+            elif message.get("type") == "smessage":
                 self._relayed(target, as_bytes(message["data"]))
 
     def _channel_joined(self, room: RoomId) -> None:

@@ -7,6 +7,13 @@ room's hash tag, so it sits beside the room's log on a cluster) and
 ``candor:secret``. An event is written after its rooms, so it is never seen
 without them; ``candor:events`` is the set of every event's id. Erasing an
 event deletes its keys first, then its rooms'.
+
+On a Redis Cluster an event's keys share its slot and a room's its room's; the
+few global keys (``candor:secret``, ``candor:events``, ``candor:joincode:CODE``,
+and the control channel) each sit in a slot of their own, and no command names
+keys of two slots: what must change together is ordered so that a failure
+between two steps leaves nothing wrong (a join code is only a pointer; joining
+checks the event's own code).
 """
 
 from __future__ import annotations
@@ -19,13 +26,12 @@ import secrets
 from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping, Sequence
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from candor.errors import LogConflict, LogUnavailable
 from candor.events.controls import HOLD_REASONS, Hold, Revoke
 from candor.events.store import EventRecord, RoomRecord
-from candor.log.redis import as_bytes, connect, rewrite_persistence
+from candor.log.redis_client import Client, as_bytes, connect, rewrite_persistence
 
 logger = logging.getLogger("candor.events.redis")
 
@@ -72,13 +78,14 @@ def _text(fields: Mapping[Any, Any], name: str) -> str:
 class RedisEventStore:
     """The event store of ``--redis-url``: every process sees the same events, rooms and epochs."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: Client) -> None:
         self._redis = client
         self._add_room = client.register_script(ADD_ROOM_SCRIPT)
 
     @classmethod
-    def from_url(cls, url: str) -> RedisEventStore:
-        return cls(connect(url))
+    async def connect(cls, url: str) -> RedisEventStore:
+        """The event store on the Redis (or Redis Cluster) at ``url``; LogUnavailable when it does not answer."""
+        return cls(await connect(url))
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
@@ -161,13 +168,14 @@ class RedisEventStore:
     async def bump_epoch(self, event_id: str, join_code: str) -> int:
         with self._translated():
             old = await self._redis.hget(_event_key(event_id), "join_code")
-            pipe = self._redis.pipeline(transaction=True)
+            # The new code finds the event before the event takes it; the old one finds nothing after.
+            await self._redis.set(_code_key(join_code), event_id)
+            pipe = self._redis.pipeline(transaction=False)  # one key, so one node, in order
             pipe.hincrby(_event_key(event_id), "epoch", 1)
             pipe.hset(_event_key(event_id), "join_code", join_code)
-            if old:
-                pipe.delete(_code_key(as_bytes(old).decode()))
-            pipe.set(_code_key(join_code), event_id)
             epoch = (await pipe.execute())[0]
+            if old:
+                await self._redis.delete(_code_key(as_bytes(old).decode()))
         return int(epoch)
 
     async def event_ids(self) -> list[str]:
@@ -216,19 +224,22 @@ def _room_record(fields: Mapping[Any, Any]) -> RoomRecord:
 
 
 class RedisControls:
-    """Carries controls to every process sharing this Redis, over the pub/sub channel ``candor:control``.
+    """Carries controls to every process sharing this Redis, over the shard channel ``candor:control``.
 
     A purge or an erasure publishes ``hold`` (an id, the rooms and why); every
     process listening, itself included, holds the rooms (closes their
-    connections, keeps them unloaded) and answers ``held``. PUBLISH says how
-    many processes heard it, so the sender knows how many answers to wait for.
+    connections, keeps them unloaded) and answers ``held``. SPUBLISH says how
+    many processes heard it, so the sender knows how many answers to wait for:
+    on a cluster every process listens on the primary of the channel's slot,
+    the node that takes the SPUBLISH and counts them (a plain PUBLISH there
+    would count only the listeners of the node it happened to reach).
     When the block ends it publishes ``release``; a process that never hears it
     lets go after :data:`HOLD_MAX_S`. A revocation publishes ``revoke`` (an id
     and the event); every process closes the event's participants and answers
     ``revoked`` with how many it closed.
     """
 
-    def __init__(self, client: aioredis.Redis, hold: Hold, revoke: Revoke) -> None:
+    def __init__(self, client: Client, hold: Hold, revoke: Revoke) -> None:
         self._redis = client
         self._hold = hold
         self._revoke = revoke
@@ -241,13 +252,13 @@ class RedisControls:
         self._pubsub: Any = None
 
     @classmethod
-    def from_url(cls, url: str, hold: Hold, revoke: Revoke) -> RedisControls:
-        return cls(connect(url, read_timeout_s=None), hold, revoke)
+    async def connect(cls, url: str, hold: Hold, revoke: Revoke) -> RedisControls:
+        return cls(await connect(url, read_timeout_s=None), hold, revoke)
 
     async def start(self) -> None:
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await self._pubsub.subscribe(CONTROL_CHANNEL)
+            await self._pubsub.ssubscribe(CONTROL_CHANNEL)
         except RedisError as exc:
             raise LogUnavailable(f"cannot listen on Redis for controls: {exc}") from exc
         self._listener = asyncio.create_task(self._listen(), name="controls:listen")
@@ -300,19 +311,19 @@ class RedisControls:
 
     async def _send(self, message: dict[str, Any]) -> int:
         try:
-            return int(await self._redis.publish(CONTROL_CHANNEL, json.dumps(message)))
+            return int(await self._redis.spublish(CONTROL_CHANNEL, json.dumps(message)))
         except RedisError as exc:
             raise LogUnavailable(f"cannot reach the other server processes through Redis: {exc}") from exc
 
     async def _listen(self) -> None:
         while True:
             try:
-                message = await self._pubsub.get_message(timeout=LISTEN_POLL_S)
+                message = await self._pubsub.get_sharded_message(timeout=LISTEN_POLL_S)
             except (RedisError, OSError) as exc:
                 logger.warning("controls: Redis failed, listening again: %s", exc)
                 await asyncio.sleep(1.0)
                 continue
-            if message is None or message.get("type") != "message":
+            if message is None or message.get("type") != "smessage":
                 continue
             try:
                 self._received(json.loads(as_bytes(message["data"])))

@@ -89,15 +89,20 @@ async def open_storage(settings: Settings) -> tuple[ErasableLog, ErasableStore, 
             LocalBroker(),
             secret,
         )
-    log = RedisLog.from_url(settings.redis_url)
-    store = RedisEventStore.from_url(settings.redis_url)
+    log = await RedisLog.connect(settings.redis_url, wait_replicas=settings.redis_wait_replicas)
+    try:
+        store = await RedisEventStore.connect(settings.redis_url)
+    except CandorError:
+        await log.close()
+        raise
     try:
         secret = await store.shared_secret()
+        broker = await RedisBroker.connect(settings.redis_url, log)
     except CandorError:
         await log.close()
         await store.close()
         raise
-    return log, store, RedisBroker.from_url(settings.redis_url, log), secret
+    return log, store, broker, secret
 
 
 def app_from_environment() -> Starlette:
@@ -118,7 +123,7 @@ def create_app(settings: Settings) -> Starlette:
         revealer.registry = registry
         hold, revoke = room_hold(registry), room_revoke(registry)
         controls: RoomControls = (
-            RedisControls.from_url(settings.redis_url, hold, revoke)
+            await RedisControls.connect(settings.redis_url, hold, revoke)
             if settings.redis_url is not None
             else LocalControls(hold, revoke)
         )

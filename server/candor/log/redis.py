@@ -9,7 +9,8 @@ Keys carry the room as a hash tag, so one room lives on one Redis Cluster shard:
 ``candor:{ROOM}:snapseqs``  sorted set of those seqs, for "the latest at or before"
 ``candor:{ROOM}:archive``   hash chunk start -> encode_chunk(records): entries compacted out of the stream
 ``candor:{ROOM}:purged``    hash note id -> ms of its purge
-``candor:rooms``            set of every room name
+``candor:{ROOM}:gen``       bumped by each purge: a copy of the room loaded before it writes no snapshot
+``candor:rooms``            set of every room name (the one key outside any room's slot)
 
 Appending is one Lua script that checks the head (and clock) the caller
 numbered its records from, adds them with explicit ids and moves the head, so
@@ -17,6 +18,15 @@ processes sharing Redis may append to one room. A caller whose guess was stale
 renumbers and tries again: the records are framed in Python because their
 bytes carry their seq and must be msgpack ``bin`` (which Lua's cmsgpack cannot
 write).
+
+Replication (``wait_replicas`` N > 0, ``--redis-wait-replicas``): the script
+and a ``WAIT N`` go on one connection, so the append is answered only once N
+replicas of the room's shard have it, and its news is published only then. A
+failover to such a replica loses none of it. Should the replicas not confirm in
+:data:`WAIT_TIMEOUT_MS`, the append raises LogUnavailable (the records stay in
+the log; the room reloads). A log found behind what this process already saw of
+it (a failover lost acknowledged records, without N > 0) raises LogUnavailable
+too, so the room reloads and its clients resync rather than diverge.
 
 Compaction: after a snapshot at seq S, whole chunks of records at or below
 S - ``retain_records`` move from the stream into the archive. Each move is one
@@ -30,15 +40,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError
 
 from candor.errors import LogConflict, LogUnavailable, RoomOutdated
 from candor.ids import RoomId, Seq
@@ -51,6 +57,7 @@ from candor.log.codec import (
     encode_record,
     encode_snapshot,
 )
+from candor.log.redis_client import Client, as_bytes, connect, is_cluster, rewrite_persistence
 
 logger = logging.getLogger("candor.log.redis")
 
@@ -62,29 +69,38 @@ RETAIN_RECORDS = 1000
 PAGE_RECORDS = 1000
 MAX_APPEND_ATTEMPTS = 50
 MAX_SWAP_ATTEMPTS = 20
-PERSISTENCE_TIMEOUT_S = 120.0
+WAIT_TIMEOUT_MS = 1000
+# How often a WAIT is tried again on the node a MOVED or ASK sent the append to (a slot moving), 50 ms apart.
+MAX_WAIT_REROUTES = 40
 
-# KEYS: head, clock, log. ARGV: mode ("exact" | "next"), expected head, first time, last time,
-# news channel, news prefix ('' = announce nothing), records... The news (prefix .. new head) goes
-# out with the append, so the other processes holding the room know to read its stream.
+# KEYS: head, clock, log. ARGV: mode ("exact" | "next" | "touch"), expected head, first time, last time, news
+# channel, news ('' = announce nothing), answer with the node's id ('id' | ''), records... The news (news .. new
+# head) goes out with the append, on the room's shard channel, so the other processes holding the room read its
+# stream. "touch" writes the clock back as it is: a write for a WAIT to wait for, after an append made elsewhere.
 APPEND_SCRIPT = """
 local head = tonumber(redis.call('GET', KEYS[1]) or '0')
 local clock = tonumber(redis.call('GET', KEYS[2]) or '0')
-if head ~= tonumber(ARGV[2]) then
-  if ARGV[1] == 'exact' then return {'conflict', head, clock} end
-  return {'stale', head, clock}
+local node = ''
+if ARGV[7] == 'id' then node = redis.call('CLUSTER', 'MYID') end
+if ARGV[1] == 'touch' then
+  redis.call('SET', KEYS[2], string.format('%d', clock))
+  return {'ok', head, clock, node}
 end
-local n = #ARGV - 6
-if n > 0 and tonumber(ARGV[3]) < clock then return {'stale', head, clock} end
+if head ~= tonumber(ARGV[2]) then
+  if ARGV[1] == 'exact' then return {'conflict', head, clock, node} end
+  return {'stale', head, clock, node}
+end
+local n = #ARGV - 7
+if n > 0 and tonumber(ARGV[3]) < clock then return {'stale', head, clock, node} end
 for i = 1, n do
-  redis.call('XADD', KEYS[3], string.format('%d-0', head + i), 'r', ARGV[6 + i])
+  redis.call('XADD', KEYS[3], string.format('%d-0', head + i), 'r', ARGV[7 + i])
 end
 if n > 0 then
   redis.call('SET', KEYS[1], string.format('%d', head + n))
   redis.call('SET', KEYS[2], ARGV[4])
-  if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6] .. string.format('%d', head + n)) end
+  if ARGV[6] ~= '' then redis.call('SPUBLISH', ARGV[5], ARGV[6] .. string.format('%d', head + n)) end
 end
-return {'ok', head, clock}
+return {'ok', head, clock, node}
 """
 
 # KEYS: hash[, stream]. ARGV: field, expected value ('' = absent), new value[, MINID to trim the stream to].
@@ -134,49 +150,37 @@ def seq_of(entry_id: bytes | str) -> int:
     return int(seq)
 
 
-def connect(url: str, *, read_timeout_s: float | None = 5.0, single: bool = False) -> aioredis.Redis:
-    """A client that fails fast instead of retrying: an outcome is never guessed (``single``: one connection)."""
-    client: aioredis.Redis = aioredis.Redis.from_url(
-        url,
-        single_connection_client=single,
-        socket_connect_timeout=2.0,
-        socket_timeout=read_timeout_s,
-        retry=Retry(NoBackoff(), 0),
-    )
-    return client
-
-
-def as_bytes(value: object) -> bytes:
-    """A reply as bytes: Candor's clients never decode replies, so anything else is a broken server."""
-    if isinstance(value, bytes):
-        return value
-    raise LogUnavailable(f"Redis answered {type(value).__name__} where bytes were expected")
-
-
 class RedisLog:
     """The shared backend of ``candor serve --redis-url``; see the module docstring for the layout."""
 
     def __init__(
-        self, client: aioredis.Redis, *, chunk_records: int = CHUNK_RECORDS, retain_records: int = RETAIN_RECORDS
+        self,
+        client: Client,
+        *,
+        chunk_records: int = CHUNK_RECORDS,
+        retain_records: int = RETAIN_RECORDS,
+        wait_replicas: int = 0,
     ) -> None:
         self._redis = client
         self._chunk = chunk_records
         self._retain = retain_records
+        self._wait_replicas = wait_replicas
         self._append = client.register_script(APPEND_SCRIPT)
         self._swap = client.register_script(SWAP_SCRIPT)
         self._rebuild_stream = client.register_script(REBUILD_STREAM_SCRIPT)
         self._write_snapshot = client.register_script(SNAPSHOT_SCRIPT)
         # The generation each room was at when this process loaded it (see SNAPSHOT_SCRIPT).
         self._generations: dict[RoomId, int] = {}
-        # Last (head, clock) seen per room: the first guess of the next append.
+        # Last (head, clock) seen per room: the first guess of the next append, and how far the log must reach.
         self._tips: dict[RoomId, tuple[int, int]] = {}
         # Set by the Redis broker of this process: how appends are announced to the others.
         self.news_prefix = b""
         self._closed = False
 
     @classmethod
-    def from_url(cls, url: str, **options: int) -> RedisLog:
-        return cls(connect(url), **options)
+    async def connect(cls, url: str, **options: int) -> RedisLog:
+        """A log on the Redis (or Redis Cluster) at ``url``; LogUnavailable when it does not answer."""
+        return cls(await connect(url), **options)
 
     @contextlib.contextmanager
     def _translated(self, doing: str) -> Iterator[None]:
@@ -195,10 +199,12 @@ class RedisLog:
     async def append(self, room: RoomId, entries: Sequence[Entry], expect_head: Seq | None = None) -> list[LogRecord]:
         if not entries and expect_head is None:
             return []
-        head, clock = self._tips.get(room, (0, 0))
-        if expect_head is not None:
-            head = expect_head
+        known, clock = self._tips.get(room, (0, 0))
+        head = known if expect_head is None else expect_head
         keys = [room_key(room, "head"), room_key(room, "clock"), room_key(room, "log")]
+        channel = room_key(room, "awareness")
+        # Replicated appends are announced once the replicas have them (see _replicated).
+        news = self.news_prefix if self._wait_replicas == 0 else b""
         with self._translated("appending"):
             for _ in range(MAX_APPEND_ATTEMPTS):
                 records = numbered(room, entries, head, clock)
@@ -206,16 +212,88 @@ class RedisLog:
                 mode = "exact" if expect_head is not None else "next"
                 if head == 0:
                     await self._redis.sadd(ROOMS_KEY, room)
-                news: list[str | bytes] = [room_key(room, "awareness"), self.news_prefix]
-                reply = await self._append(keys, [mode, head, *times, *news, *(encode_record(r) for r in records)])
+                args = [mode, head, *times, channel, news, "", *(encode_record(r) for r in records)]
+                reply = await self._run_append(room, keys, args)
                 outcome, actual_head, actual_clock = reply[0], int(reply[1]), int(reply[2])
                 if outcome == b"ok":
                     self._tips[room] = (head + len(records), times[1] if records else actual_clock)
+                    if records and self._wait_replicas:
+                        await self._replicated(room, reply, head + len(records))
                     return records
+                if actual_head < known:
+                    self._tips.pop(room, None)
+                    raise LogUnavailable(
+                        f"room {room}: the log is at seq {actual_head}, behind seq {known} this process saw: "
+                        "Redis lost acknowledged records (a failover?); the room reloads"
+                    )
                 if outcome == b"conflict":
                     raise LogConflict(f"room {room} is at seq {actual_head}, not {expect_head}")
                 head, clock = actual_head, actual_clock
         raise LogUnavailable(f"room {room}: too many writers at once; try again")
+
+    async def _run_append(self, room: RoomId, keys: list[str], args: list[Any]) -> list[Any]:
+        """The append script; with ``wait_replicas``, followed on its connection by WAIT (and CLUSTER MYID).
+
+        WAIT counts the replicas holding what its own connection wrote, so on a
+        cluster the script names the node it ran on: a MOVED or ASK (a slot
+        moving) may have sent it elsewhere. Then a touch of the room on the
+        node that now serves it, and WAIT after that, covers the append.
+        """
+        if self._wait_replicas == 0:
+            reply: list[Any] = await self._append(keys, args)
+            return reply
+        reply = await self._append_and_wait(keys, args)
+        if is_cluster(self._redis):
+            for _ in range(MAX_WAIT_REROUTES):
+                if reply[-1] >= 0:
+                    break
+                await asyncio.sleep(0.05)
+                touched = await self._append_and_wait(keys, ["touch", 0, 0, 0, "", "", ""])
+                reply[-1] = touched[-1]
+        return reply
+
+    async def _append_and_wait(self, keys: list[str], args: list[Any]) -> list[Any]:
+        """The script's reply, and the WAIT's count last (-1: the script ran on another node than the WAIT)."""
+        target: dict[str, Any] = {}
+        cluster = is_cluster(self._redis)
+        if cluster:
+            target["target_nodes"] = self._redis.get_node_from_key(keys[0])  # type: ignore[union-attr]
+        for _ in range(2):
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.evalsha(self._append.sha, len(keys), *keys, *args[:6], "id" if cluster else "", *args[7:])
+            pipe.execute_command("WAIT", self._wait_replicas, WAIT_TIMEOUT_MS, **target)
+            if cluster:
+                pipe.execute_command("CLUSTER", "MYID", **target)
+            replies = await pipe.execute(raise_on_error=False)
+            if isinstance(replies[0], NoScriptError):  # a node new to the cluster (a promoted replica)
+                await self._redis.script_load(APPEND_SCRIPT)
+                continue
+            for answer in replies:
+                if isinstance(answer, Exception):
+                    raise answer
+            script_reply: list[Any] = list(replies[0])
+            same_node = not cluster or as_bytes(script_reply[3]) == as_bytes(replies[2])
+            script_reply.append(int(replies[1]) if same_node else -1)
+            return script_reply
+        raise LogUnavailable("Redis keeps forgetting the append script; try again")
+
+    async def _replicated(self, room: RoomId, reply: list[Any], new_head: int) -> None:
+        """Raise unless enough replicas confirmed the append; then announce it."""
+        confirmed = int(reply[-1])
+        if confirmed < self._wait_replicas:
+            why = "the room's slot moved meanwhile" if confirmed < 0 else f"{confirmed} of {self._wait_replicas}"
+            raise LogUnavailable(
+                f"room {room}: the replicas did not confirm the update within {WAIT_TIMEOUT_MS} ms ({why}); "
+                "it is kept on the primary but not yet safe from a failover; the room reloads"
+            )
+        if self.news_prefix:
+            await self._redis.spublish(room_key(room, "awareness"), self.news_prefix + b"%d" % new_head)
+
+    def saw(self, room: RoomId, head: int) -> None:
+        """Records of ``room`` up to ``head`` were delivered here: a later append that finds the log behind raises."""
+        known, clock = self._tips.get(room, (0, 0))
+        if head > known:
+            self._tips[room] = (head, clock)
 
     async def head(self, room: RoomId) -> Seq:
         with self._translated("reading the head"):
@@ -400,7 +478,7 @@ class RedisLog:
 
     async def mark_purged(self, room: RoomId, note_ids: Sequence[str], time_ms: int) -> None:
         with self._translated("marking purged notes"):
-            pipe = self._redis.pipeline(transaction=True)
+            pipe = self._redis.pipeline(transaction=False)  # each one idempotent
             for note_id in note_ids:
                 pipe.hsetnx(room_key(room, "purged"), note_id, time_ms)
             await pipe.execute()
@@ -444,46 +522,6 @@ class RedisLog:
             return
         self._closed = True
         await self._redis.aclose()
-
-
-async def rewrite_persistence(client: aioredis.Redis) -> None:
-    """Have Redis rewrite its AOF (and its RDB file, if it saves one) and wait for it: no file keeps a deleted value."""
-    info = await client.info("persistence")
-    if int(info.get("aof_enabled", 0)):
-        await _wait_for(client, lambda i: not i["aof_rewrite_in_progress"] and not i["aof_rewrite_scheduled"])
-        before = int((await client.info("persistence"))["aof_rewrites"])
-        with contextlib.suppress(ResponseError):  # one already started after our writes: it serves as well
-            await client.bgrewriteaof()
-        info = await _wait_for(
-            client,
-            lambda i: (
-                int(i["aof_rewrites"]) > before and not i["aof_rewrite_in_progress"] and not i["aof_rewrite_scheduled"]
-            ),
-        )
-        if info.get("aof_last_bgrewrite_status") != "ok":
-            raise LogUnavailable("Redis could not rewrite its append-only file; try again")
-    try:
-        save = (await client.config_get("save")).get("save")
-    except ResponseError:
-        save = None  # CONFIG is disabled on this server: its snapshots are its operator's to rotate
-    if save:
-        before = int((await client.info("persistence"))["rdb_saves"])
-        await _wait_for(client, lambda i: not i["rdb_bgsave_in_progress"])
-        with contextlib.suppress(ResponseError):
-            await client.bgsave()
-        info = await _wait_for(client, lambda i: int(i["rdb_saves"]) > before and not i["rdb_bgsave_in_progress"])
-        if info.get("rdb_last_bgsave_status") != "ok":
-            raise LogUnavailable("Redis could not rewrite its snapshot file; try again")
-
-
-async def _wait_for(client: aioredis.Redis, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    deadline = time.monotonic() + PERSISTENCE_TIMEOUT_S
-    while time.monotonic() < deadline:
-        info: dict[str, Any] = await client.info("persistence")
-        if done(info):
-            return info
-        await asyncio.sleep(0.05)
-    raise LogUnavailable("Redis did not finish rewriting its files in time; try again")
 
 
 def _rewrite_chunk(chunk: bytes, rewrite: UpdateRewrite) -> tuple[bytes, int]:
