@@ -118,7 +118,7 @@ async def test_appends_by_another_process_arrive_on_their_news_well_before_the_s
         started = time.monotonic()
         await append(writer.log, ROOM, 1)
         await eventually(lambda n=n: len(inbox.records) == n)
-        assert time.monotonic() - started < SWEEP_S / 4
+        assert time.monotonic() - started < SWEEP_S / 2  # (a loaded machine may take a few hundred ms)
 
 
 async def test_appends_whose_news_was_lost_arrive_with_the_sweep(
