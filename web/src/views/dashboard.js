@@ -257,16 +257,17 @@ export async function dashboardPage (root, { eventId, token }) {
   refresh()
 }
 
-const ERASE_MEANS = 'Erasing deletes every board of this event, with all its notes, votes, drafts and links, from the server for good: nobody, you included, can open or export them again.'
-
-/** "Are you sure?" for erasing: says in one sentence what erasing means, and runs `erase` on confirmation. */
-function eraseConfirmation (erase) {
+/**
+ * "Are you sure?" for an action that changes things for everyone: says what happens, runs `action` on
+ * confirmation and stays open with the error if it fails. { id, title, what: [nodes], confirm, failed, action }
+ */
+function actionDialog ({ id, title, what, confirm: label, failed, action }) {
   const problem = h('p', { class: 'error', role: 'alert', hidden: true })
-  const confirm = h('button', { type: 'button', class: 'danger' }, 'Erase the event for good')
+  const confirm = h('button', { type: 'button', class: 'danger' }, label)
   const cancel = h('button', { type: 'button' }, 'Cancel')
-  const dialog = h('dialog', { class: 'dialog', id: 'erase-dialog', 'aria-labelledby': 'erase-dialog-h', 'aria-describedby': 'erase-what' },
-    h('h2', { id: 'erase-dialog-h', text: 'Erase this event?' }),
-    h('p', { id: 'erase-what', text: `${ERASE_MEANS} Export what you want to keep first.` }),
+  const dialog = h('dialog', { class: 'dialog', id: `${id}-dialog`, 'aria-labelledby': `${id}-dialog-h`, 'aria-describedby': `${id}-what` },
+    h('h2', { id: `${id}-dialog-h`, text: title }),
+    h('div', { id: `${id}-what` }, ...what),
     problem,
     h('div', { class: 'row end' }, cancel, confirm))
   let opener = null
@@ -276,10 +277,10 @@ function eraseConfirmation (erase) {
     confirm.disabled = cancel.disabled = true
     problem.hidden = true
     try {
-      await erase()
+      await action()
       dialog.close()
     } catch (error) {
-      problem.textContent = `Not erased: ${error.message}`
+      problem.textContent = `${failed}: ${error.message}`
       problem.hidden = false
     } finally {
       confirm.disabled = cancel.disabled = false
@@ -295,50 +296,36 @@ function eraseConfirmation (erase) {
     }
   }
 }
+
+const ERASE_MEANS = 'Erasing deletes every board of this event, with all its notes, votes, drafts and links, from the server for good: nobody, you included, can open or export them again.'
+
+/** "Are you sure?" for erasing: says in one sentence what erasing means. */
+const eraseConfirmation = (erase) => actionDialog({
+  id: 'erase',
+  title: 'Erase this event?',
+  what: [h('p', { text: `${ERASE_MEANS} Export what you want to keep first.` })],
+  confirm: 'Erase the event for good',
+  failed: 'Not erased',
+  action: erase
+})
+
+/** "Are you sure?" for revoking: says what happens to everyone. */
+const revokeConfirmation = (revoke) => actionDialog({
+  id: 'revoke',
+  title: 'Revoke participant access?',
+  what: [
+    h('p', { text: 'Everyone who has joined is disconnected straight away, and the current join code and join link stop working.' }),
+    h('p', {}, h('strong', { text: 'Everyone must rejoin with the new code' }), ', which appears on this dashboard once you confirm. Read it out or show it again. Their notes stay on the boards.'),
+    h('p', { text: 'The projector link changes too: open the new one on the projector.' })
+  ],
+  confirm: 'Revoke and make a new code',
+  failed: 'Not revoked',
+  action: revoke
+})
 
 /** The projector link of one room: the event's viewer link pointed at that room's board. */
 function projectorFor (viewerUrl, roomId) {
   const url = new URL(viewerUrl, location.origin)
   url.pathname = `/board/${encodeURIComponent(roomId)}`
   return url.pathname + url.search
-}
-
-/** "Are you sure?" for revoking: says what happens to everyone, and runs `revoke` on confirmation. */
-function revokeConfirmation (revoke) {
-  const problem = h('p', { class: 'error', role: 'alert', hidden: true })
-  const confirm = h('button', { type: 'button', class: 'danger' }, 'Revoke and make a new code')
-  const cancel = h('button', { type: 'button' }, 'Cancel')
-  const dialog = h('dialog', { class: 'dialog', id: 'revoke-dialog', 'aria-labelledby': 'revoke-h', 'aria-describedby': 'revoke-what' },
-    h('h2', { id: 'revoke-h', text: 'Revoke participant access?' }),
-    h('div', { id: 'revoke-what' },
-      h('p', { text: 'Everyone who has joined is disconnected straight away, and the current join code and join link stop working.' }),
-      h('p', {}, h('strong', { text: 'Everyone must rejoin with the new code' }), ', which appears on this dashboard once you confirm. Read it out or show it again. Their notes stay on the boards.'),
-      h('p', { text: 'The projector link changes too: open the new one on the projector.' })),
-    problem,
-    h('div', { class: 'row end' }, cancel, confirm))
-  let opener = null
-  cancel.addEventListener('click', () => dialog.close())
-  dialog.addEventListener('close', () => opener?.focus())
-  confirm.addEventListener('click', async () => {
-    confirm.disabled = cancel.disabled = true
-    problem.hidden = true
-    try {
-      await revoke()
-      dialog.close()
-    } catch (error) {
-      problem.textContent = `Not revoked: ${error.message}`
-      problem.hidden = false
-    } finally {
-      confirm.disabled = cancel.disabled = false
-    }
-  })
-  return {
-    el: dialog,
-    open (from) {
-      opener = from
-      problem.hidden = true
-      dialog.showModal()
-      cancel.focus()
-    }
-  }
 }

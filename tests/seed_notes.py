@@ -1,5 +1,5 @@
 """The seed session's own sentences (the Engage unconference output), by the section of the
-beyond-hero-stories template they were written in: real content for the browser tests."""
+beyond-hero-stories template they were written in: real content for the tests."""
 
 from __future__ import annotations
 
