@@ -58,9 +58,11 @@ async def test_a_flooding_client_is_throttled_then_closed_while_others_carry_on(
         flooding.cancel()
         assert code == WS_1008_POLICY_VIOLATION and "faster" in reason
         assert max(delays) < 0.5, delays
-    # Slowed down, not just closed: 50 a second, 2 s of burst, for the ~5 s before the close.
+    # Slowed down, not just closed: 50 a second after 2 s of burst (100), for the 5 s before the close
+    # (351 in all). Every message taken while throttled must be held back: one let through at once
+    # (the reader caught up and the sender had not yet) starts the 5 s over, and more get in.
     taken = metrics_of(server)['candor_messages_in_total{kind="AwarenessUpdate"}']
-    assert 100 < taken < 600, taken
+    assert 100 < taken < 450, taken
 
 
 async def test_connections_per_address_are_capped(make_server: Any) -> None:
