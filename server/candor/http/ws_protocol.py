@@ -49,6 +49,8 @@ WS_1007_INVALID_DATA = 1007
 WS_1011_INTERNAL_ERROR = 1011
 WS_1012_SERVICE_RESTART = 1012
 
+_BINARY, _TEXT, _CONT, _PONG = Opcode.BINARY, Opcode.TEXT, Opcode.CONT, Opcode.PONG
+
 # Frames every broadcast once (see _framed); it never reads, so it stays open.
 _framer = ServerProtocol(state=State.OPEN, logger=logger)
 
@@ -81,11 +83,12 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         self._server_state = server_state
         self._loop = _loop or asyncio.get_running_loop()
         self._conn = ServerProtocol(max_size=config.ws_max_size, logger=logger)
+        self._open = False  # the handshake is done and no close was sent or received (see _flush)
         self._transport: asyncio.Transport | None = None
         self._response: Response | None = None  # the 101, sent when the application accepts
         self._connect_sent = False  # ASGI's websocket.connect went to the application
         self._fragments: list[bytes] = []
-        self._fragment_opcode = Opcode.BINARY
+        self._fragment_opcode = _BINARY
         # Messages parsed and not yet handed over: to the direct consumer, or to ASGI ``receive``.
         self._inbox: deque[bytes | str] = deque()
         self._arrived = asyncio.Event()
@@ -108,6 +111,7 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         self._server_state.connections.add(self)  # type: ignore[arg-type]  # (typed as uvicorn's own classes)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._open = False
         self._server_state.connections.discard(self)
         for timer in (self._close_timer, self._ping_timer, self._pong_timer):
             if timer is not None:
@@ -127,14 +131,16 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         self._conn.receive_data(data)
         self._flush()
         for event in self._conn.events_received():
-            if isinstance(event, Request):
-                self._start(event)
-            elif not isinstance(event, Frame):
-                continue  # (a server receives requests and frames only)
-            elif event.opcode is Opcode.PONG:
-                self._ponged(bytes(event.data))
-            elif event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+            if not isinstance(event, Frame):
+                self._start(event)  # (the handshake request: a server receives nothing else)
+                continue
+            opcode = event.opcode
+            if opcode is _BINARY and event.fin and not self._fragments:
+                self._message(bytes(event.data))  # a whole binary message: nearly every one
+            elif opcode is _TEXT or opcode is _BINARY or opcode is _CONT:
                 self._fragment(event)
+            elif opcode is _PONG:
+                self._ponged(bytes(event.data))
         # (A close frame from the client was answered by the flush, which closed the socket:
         # connection_lost tells the application, after the messages that came before it.)
 
@@ -153,7 +159,8 @@ class DirectWebSocketProtocol(asyncio.Protocol):
 
     # -- the handshake and ASGI
 
-    def _start(self, request: Request) -> None:
+    def _start(self, request: Request | Response) -> None:
+        assert isinstance(request, Request)
         response = self._conn.accept(request)
         if response.status_code != 101:  # not a websocket handshake: answered and closed
             self._conn.send_response(response)
@@ -288,9 +295,7 @@ class DirectWebSocketProtocol(asyncio.Protocol):
     def send_now(self, frame: bytes) -> bool:
         """Write ``frame`` as one binary message if the socket takes it now; False if it must wait for :meth:`send`."""
         transport = self._transport
-        if self._conn.state is not State.OPEN or not self._writable.is_set() or transport is None:
-            return False
-        if transport.is_closing():
+        if not self._open or not self._writable.is_set() or transport is None or transport.is_closing():
             return False
         transport.write(_framed(frame))
         return True
@@ -319,43 +324,45 @@ class DirectWebSocketProtocol(asyncio.Protocol):
             raise ConnectionResetError("the websocket connection is closed")
 
     def _flush(self) -> None:
+        """Write what websockets has to send; called after each of its calls, so ``_open`` follows its state."""
+        writes = self._conn.data_to_send()
+        if not writes:
+            return  # (its state changes only with something to send: a response, a close, the end)
+        self._open = self._conn.state is State.OPEN
         transport = self._transport
         assert transport is not None
-        for data in self._conn.data_to_send():
+        for data in writes:
             if transport.is_closing():
                 break
             if data:
                 transport.write(data)
             else:  # end of stream: a server closes the TCP connection first
                 transport.close()
-        if self._conn.close_expected() and self._close_timer is None:
+        if self._close_timer is None and self._conn.close_expected():
             # A client that never answers the close, or never reads it, is dropped.
             self._close_timer = self._loop.call_later(CLOSE_TIMEOUT_S, transport.abort)
 
     def _fragment(self, frame: Frame) -> None:
-        if frame.opcode is not Opcode.CONT:
+        """A text message, or a part of a message: put together, then handed over whole."""
+        if frame.opcode is not _CONT:
             self._fragment_opcode = frame.opcode
-            if frame.fin:
-                self._message(frame.opcode, bytes(frame.data))
-                return
-            self._fragments = [bytes(frame.data)]
-            return
+            self._fragments = []
         self._fragments.append(bytes(frame.data))
-        if frame.fin:
-            data, self._fragments = b"".join(self._fragments), []
-            self._message(self._fragment_opcode, data)
+        if not frame.fin:
+            return  # (websockets bounds the parts together by ws_max_size)
+        data, self._fragments = b"".join(self._fragments), []
+        if self._fragment_opcode is _BINARY:
+            self._message(data)
+            return
+        try:
+            self._message(data.decode())
+        except UnicodeDecodeError:
+            self._conn.fail(WS_1007_INVALID_DATA, "text message is not UTF-8")
+            self._flush()
 
-    def _message(self, opcode: Opcode, data: bytes) -> None:
+    def _message(self, message: bytes | str) -> None:
         if self._ended is not None:
             return  # the application closed the connection: discarded
-        message: bytes | str = data
-        if opcode is Opcode.TEXT:
-            try:
-                message = data.decode()
-            except UnicodeDecodeError:
-                self._conn.fail(WS_1007_INVALID_DATA, "text message is not UTF-8")
-                self._flush()
-                return
         if self._handle is not None and not self._held and not self._inbox:
             self._handle(message)
             return
