@@ -166,3 +166,12 @@ def test_http_bodies_over_the_limit_are_refused_unread(server: Any) -> None:
         assert json.loads(response.read())["error"]["code"] == "body_too_large"
     finally:
         connection.close()
+
+
+async def test_a_refusal_naming_a_long_origin_still_closes_with_its_code(make_server: Any) -> None:
+    server = make_server()
+    origin = "https://" + "very-long-sub-domain." * 12 + "example"  # the reason names it: past a close frame's room
+    async with connect(server.ws_url("origins"), origin=origin) as foreign:  # type: ignore[arg-type]
+        code, reason = await close_of(foreign)
+    assert code == WS_4403_FORBIDDEN
+    assert reason.startswith("pages from https://very-long-sub-domain.") and len(reason.encode()) <= 123

@@ -32,6 +32,7 @@ from candor.settings import Settings
 logger = logging.getLogger("candor.ws")
 
 CLOSE_GRACE_S = 2.0
+MAX_REASON_BYTES = 123  # what a close frame holds besides its code
 
 
 class ConnectionCounter:
@@ -105,15 +106,20 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
     refusal = _refusal(websocket, name)
     if refusal is not None:
-        await websocket.close(refusal.ws_close_code, refusal.message)
+        await _refuse(websocket, refusal)
         return
     address = websocket.client.host if websocket.client else "unknown"
     with websocket.app.state.connections.held(address) as admitted:
         if not admitted:
             error = RoomClosing(f"too many connections from {address}; close some tabs and retry")
-            await websocket.close(error.ws_close_code, error.message)
+            await _refuse(websocket, error)
             return
         await _connect(websocket, registry, settings, name)
+
+
+async def _refuse(websocket: WebSocket, error: CandorError) -> None:
+    """Close with the error's code and message, cut to what a close frame holds (it may name an origin)."""
+    await websocket.close(error.ws_close_code, error.message.encode()[:MAX_REASON_BYTES].decode(errors="ignore"))
 
 
 def _refusal(websocket: WebSocket, name: str) -> CandorError | None:
@@ -136,12 +142,12 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
     try:
         grant = await websocket.app.state.events.authorize_room(name, websocket.query_params.get("token"))
     except CandorError as exc:
-        await websocket.close(exc.ws_close_code, exc.message)
+        await _refuse(websocket, exc)
         return
     loaded = registry.rooms.get(RoomId(name))
     if loaded is not None and len(loaded.peers) >= settings.limits.max_peers_per_room:
         full = RoomClosing(f"the room is full ({settings.limits.max_peers_per_room} people); try again later")
-        await websocket.close(full.ws_close_code, full.message)
+        await _refuse(websocket, full)
         return
     direct = direct_socket(websocket.scope)
     transport: Transport = direct if direct is not None else WebSocketTransport(websocket)
@@ -150,7 +156,7 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
         room = await registry.join(RoomId(name), peer, gated=grant.gated)
     except CandorError as exc:
         logger.warning("room %s could not be opened: %s", name, exc.message, extra={"room": name, "reason": exc.code})
-        await websocket.close(exc.ws_close_code, exc.message)
+        await _refuse(websocket, exc)
         return
     if grant.gated:
         try:
@@ -158,7 +164,7 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
             await websocket.app.state.events.authorize_room(name, websocket.query_params.get("token"))
         except CandorError as exc:
             registry.leave(room, peer)
-            await websocket.close(exc.ws_close_code, exc.message)
+            await _refuse(websocket, exc)
             return
     messages: MessageSource = direct if direct is not None else AsgiMessages(websocket)
     if direct is not None:
