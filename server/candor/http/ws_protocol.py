@@ -87,7 +87,7 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._response: Response | None = None  # the 101, sent when the application accepts
         self._connect_sent = False  # ASGI's websocket.connect went to the application
-        self._fragments: list[bytes] = []
+        self._fragments = bytearray()  # the parts of a message so far
         self._fragment_opcode = _BINARY
         # Messages parsed and not yet handed over: to the direct consumer, or to ASGI ``receive``.
         self._inbox: deque[bytes | str] = deque()
@@ -346,11 +346,13 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         """A text message, or a part of a message: put together, then handed over whole."""
         if frame.opcode is not _CONT:
             self._fragment_opcode = frame.opcode
-            self._fragments = []
-        self._fragments.append(bytes(frame.data))
+        # One buffer, not a list of parts: a megabyte sent one byte per frame stays a megabyte.
+        # (websockets bounds the parts together by ws_max_size.)
+        self._fragments += frame.data
         if not frame.fin:
-            return  # (websockets bounds the parts together by ws_max_size)
-        data, self._fragments = b"".join(self._fragments), []
+            return
+        data = bytes(self._fragments)
+        self._fragments.clear()
         if self._fragment_opcode is _BINARY:
             self._message(data)
             return
