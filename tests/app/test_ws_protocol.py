@@ -8,7 +8,7 @@ import contextlib
 import os
 import socket
 import struct
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,29 +18,14 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from candor.http.direct import DIRECT_IO, DirectSocket
 from candor.http.ws_protocol import DirectWebSocketProtocol
+from inprocess import uvicorn_serving
 
 App = Callable[[dict[str, Any], Any, Any], Any]
 
 
-@contextlib.asynccontextmanager
-async def served(app: App, **options: Any) -> AsyncIterator[tuple[str, uvicorn.Server]]:
+def served(app: App, **options: Any) -> contextlib.AbstractAsyncContextManager[tuple[str, uvicorn.Server]]:
     """``app`` behind a real uvicorn in this process, its websockets served by Candor's class."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, ws=DirectWebSocketProtocol, lifespan="off", log_config=None, **options
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.01)
-        yield f"ws://127.0.0.1:{port}", server
-    finally:
-        server.should_exit = True
-        await serving
+    return uvicorn_serving(app, ws=DirectWebSocketProtocol, lifespan="off", **options)
 
 
 async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:

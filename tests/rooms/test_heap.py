@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import socket
 import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from pycrdt import Doc, Map
 from test_room import RecordingTransport, note_update
 
@@ -24,6 +22,7 @@ from candor.rooms.peer import Peer, PeerState
 from candor.rooms.registry import RoomRegistry
 from candor.rooms.room import RoomSettings
 from candor.settings import Settings
+from inprocess import uvicorn_serving
 from scrape import metrics_of
 from yclient import yclient
 
@@ -141,30 +140,19 @@ async def test_a_room_served_over_websockets_is_freed_once_evicted(tmp_path: Pat
     # the room and its document alive once everyone has left and it is evicted.
     settings = Settings(data_dir=tmp_path / "data", open_rooms=True, rooms=RoomSettings(idle_timeout_s=0.1))
     app = create_app(settings)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    ws = ws_protocol(direct_io=io_mode == "on")
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws=ws, log_config=None)
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.01)
+    async with uvicorn_serving(app, ws=ws_protocol(direct_io=io_mode == "on")) as (base, _):
         registry: RoomRegistry = app.state.registry
-        url = f"ws://127.0.0.1:{port}/ws/freed"
+        url = f"{base}/ws/freed"
         gc.disable()
-        async with yclient(url) as writer, yclient(url) as reader:
-            await writer.edit(note="x" * 1000)
-            await reader.wait_for(lambda: len(reader.received_updates) == 1)
-            served_directly = 2 if io_mode == "on" else 0  # both connections, or neither
-            assert f"candor_direct_connections_total {served_directly:.1f}" in metrics_text(registry)
-            room = registry.rooms[RoomId("freed")]
-            freed = [weakref.ref(room), weakref.ref(room.doc)]
-            del room
-        await assert_freed_once_evicted(registry, freed)
-    finally:
-        gc.enable()
-        server.should_exit = True
-        await serving
+        try:
+            async with yclient(url) as writer, yclient(url) as reader:
+                await writer.edit(note="x" * 1000)
+                await reader.wait_for(lambda: len(reader.received_updates) == 1)
+                served_directly = 2 if io_mode == "on" else 0  # both connections, or neither
+                assert f"candor_direct_connections_total {served_directly:.1f}" in metrics_text(registry)
+                room = registry.rooms[RoomId("freed")]
+                freed = [weakref.ref(room), weakref.ref(room.doc)]
+                del room
+            await assert_freed_once_evicted(registry, freed)
+        finally:
+            gc.enable()
