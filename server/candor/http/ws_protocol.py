@@ -10,7 +10,8 @@ connection itself under :data:`~candor.http.direct.DIRECT_IO`: once accepted,
 the endpoint may take messages as they are parsed (:meth:`deliver_to`) and
 write frames straight to the socket (:meth:`send_now`), with no task switch and
 no ASGI message on either way. Each message goes one way only: to the direct
-consumer while there is one, else to ASGI ``receive``.
+consumer while there is one, else to ASGI ``receive`` (the connection's
+:class:`~candor.http.ws_inbox.Inbox` keeps them in order until then).
 
 No extension (permessage-deflate) is negotiated: y-websocket messages are small
 binary updates, and a frame without extension bits is the same for every
@@ -23,7 +24,6 @@ import asyncio
 import functools
 import logging
 import os
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
@@ -34,6 +34,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from candor.http.direct import DIRECT_IO, DirectSocket
+from candor.http.ws_inbox import WS_1006_ABNORMAL, Inbox
 
 if TYPE_CHECKING:
     from uvicorn import Config
@@ -44,7 +45,6 @@ logger = logging.getLogger("candor.ws_protocol")
 # How long a closing handshake may take before the socket is closed anyway.
 CLOSE_TIMEOUT_S = 10.0
 MAX_REASON_BYTES = 123  # what a close frame holds besides its code
-WS_1006_ABNORMAL = 1006
 WS_1007_INVALID_DATA = 1007
 WS_1011_INTERNAL_ERROR = 1011
 WS_1012_SERVICE_RESTART = 1012
@@ -76,7 +76,6 @@ class DirectWebSocketProtocol(asyncio.Protocol):
             config.load()
         self._app = config.loaded_app
         self._root_path = config.root_path
-        self._max_queue = config.ws_max_queue
         self._ping_interval_s = config.ws_ping_interval
         self._ping_timeout_s = config.ws_ping_timeout
         self._app_state = app_state
@@ -85,20 +84,13 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         self._conn = ServerProtocol(max_size=config.ws_max_size, logger=logger)
         self._open = False  # the handshake is done and no close was sent or received (see _flush)
         self._transport: asyncio.Transport | None = None
+        self._inbox = Inbox(config.ws_max_queue, self._read)
         self._response: Response | None = None  # the 101, sent when the application accepts
         self._connect_sent = False  # ASGI's websocket.connect went to the application
         self._fragments = bytearray()  # the parts of a message so far
         self._fragment_opcode = _BINARY
-        # Messages parsed and not yet handed over: to the direct consumer, or to ASGI ``receive``.
-        self._inbox: deque[bytes | str] = deque()
-        self._arrived = asyncio.Event()
-        self._handle: Callable[[bytes | str], None] | None = None
-        self._held = False  # the direct consumer takes nothing for now
-        self._reading_paused = False
         self._writable = asyncio.Event()
         self._writable.set()
-        self._ended: tuple[int, str] | None = None  # the close code and reason the application is told
-        self._done = self._loop.create_future()  # ended, and every message handed over
         self._close_timer: asyncio.TimerHandle | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
         self._pong_timer: asyncio.TimerHandle | None = None
@@ -118,7 +110,7 @@ class DirectWebSocketProtocol(asyncio.Protocol):
                 timer.cancel()
         self._conn.receive_eof()
         # The code and reason of the client's close frame; 1006 when it sent none.
-        self._end(self._conn.close_code or WS_1006_ABNORMAL, self._conn.close_reason or "")
+        self._inbox.end(self._conn.close_code or WS_1006_ABNORMAL, self._conn.close_reason or "")
         self._writable.set()  # a sender waiting for the buffer to drain learns the connection is gone
 
     def pause_writing(self) -> None:
@@ -136,7 +128,7 @@ class DirectWebSocketProtocol(asyncio.Protocol):
                 continue
             opcode = event.opcode
             if opcode is _BINARY and event.fin and not self._fragments:
-                self._message(bytes(event.data))  # a whole binary message: nearly every one
+                self._inbox.put(bytes(event.data))  # a whole binary message: nearly every one
             elif opcode is _TEXT or opcode is _BINARY or opcode is _CONT:
                 self._fragment(event)
             elif opcode is _PONG:
@@ -150,10 +142,9 @@ class DirectWebSocketProtocol(asyncio.Protocol):
     def shutdown(self) -> None:
         """The server is stopping: close with 1012 (service restart), or refuse a handshake still pending."""
         if self._conn.state is State.OPEN:
-            self._inbox.clear()
             self._conn.send_close(WS_1012_SERVICE_RESTART)
             self._flush()
-            self._end(WS_1012_SERVICE_RESTART, "")
+            self._inbox.end(WS_1012_SERVICE_RESTART, "", drop=True)
         if self._transport is not None:
             self._transport.close()
 
@@ -215,22 +206,17 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         if self._conn.state is State.CONNECTING and self._transport is not None and not self._transport.is_closing():
             self._conn.send_response(self._conn.reject(status, ""))
             self._flush()
-        self._end(WS_1006_ABNORMAL, "")
+        self._inbox.end(WS_1006_ABNORMAL, "")
 
     async def asgi_receive(self) -> dict[str, Any]:
         """ASGI ``receive``: the connect event, then messages the direct consumer does not take, then the end."""
         if not self._connect_sent:
             self._connect_sent = True
             return {"type": "websocket.connect"}
-        while not self._inbox and self._ended is None:
-            self._arrived.clear()
-            await self._arrived.wait()
-        if self._inbox:
-            data = self._inbox.popleft()
-            self._flow()
-            key = "bytes" if isinstance(data, bytes) else "text"
-            return {"type": "websocket.receive", key: data}
-        code, reason = self._ended or (WS_1006_ABNORMAL, "")
+        message = await self._inbox.get()
+        if message is not None:
+            return {"type": "websocket.receive", "bytes" if isinstance(message, bytes) else "text": message}
+        code, reason = self._inbox.ended or (WS_1006_ABNORMAL, "")
         return {"type": "websocket.disconnect", "code": code, "reason": reason}
 
     async def asgi_send(self, message: dict[str, Any]) -> None:
@@ -266,7 +252,7 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         if message.get("subprotocol"):
             response.headers["Sec-WebSocket-Protocol"] = message["subprotocol"]
         if self._transport is None or self._transport.is_closing():
-            self._end(WS_1006_ABNORMAL, "")
+            self._inbox.end(WS_1006_ABNORMAL, "")
             return
         self._conn.send_response(response)
         self._flush()
@@ -276,21 +262,13 @@ class DirectWebSocketProtocol(asyncio.Protocol):
 
     async def deliver_to(self, handle: Callable[[bytes | str], None]) -> int:
         """Hand each message to ``handle`` as it is parsed, until the connection ends; its close code."""
-        self._handle = handle
-        try:
-            self._drain()
-            await asyncio.shield(self._done)
-        finally:
-            self._handle = None  # the handle holds the room: no cycle through this connection
-        return (self._ended or (WS_1006_ABNORMAL, ""))[0]
+        return await self._inbox.deliver_to(handle)
 
     def pause_reading(self) -> None:
-        self._held = True
-        self._flow()
+        self._inbox.pause()
 
     def resume_reading(self) -> None:
-        self._held = False
-        self._drain()
+        self._inbox.resume()
 
     def send_now(self, frame: bytes) -> bool:
         """Write ``frame`` as one binary message if the socket takes it now; False if it must wait for :meth:`send`."""
@@ -312,10 +290,9 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         """Start the closing handshake (once); the connection ends for the application at once."""
         if self._conn.state is not State.OPEN:
             return
-        self._inbox.clear()  # the application is done with the connection: what it did not read is dropped
         self._conn.send_close(code, reason.encode()[:MAX_REASON_BYTES].decode(errors="ignore"))
         self._flush()
-        self._end(code, reason)
+        self._inbox.end(code, reason, drop=True)  # the application is done: what it did not read is dropped
 
     # -- moving bytes and messages
 
@@ -354,61 +331,22 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         data = bytes(self._fragments)
         self._fragments.clear()
         if self._fragment_opcode is _BINARY:
-            self._message(data)
+            self._inbox.put(data)
             return
         try:
-            self._message(data.decode())
+            self._inbox.put(data.decode())
         except UnicodeDecodeError:
             self._conn.fail(WS_1007_INVALID_DATA, "text message is not UTF-8")
             self._flush()
 
-    def _message(self, message: bytes | str) -> None:
-        if self._ended is not None:
-            return  # the application closed the connection: discarded
-        if self._handle is not None and not self._held and not self._inbox:
-            self._handle(message)
-            return
-        self._inbox.append(message)
-        self._arrived.set()
-        self._flow()
-
-    def _drain(self) -> None:
-        while self._inbox and self._handle is not None and not self._held:
-            self._handle(self._inbox.popleft())
-        self._flow()
-        self._settle()
-
-    def _flow(self) -> None:
-        """Read from the socket until ``ws_max_queue`` messages wait; always read while closing.
-
-        A consumer that paused is handed nothing, but the socket is still read up
-        to that bound: the messages it will take next are at hand when it resumes.
-        (Stopping at once left it without any as soon as it had caught up, while
-        the sender's buffers, full from the pause, were only starting to move.)
-        """
+    def _read(self, on: bool) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        pause = len(self._inbox) >= self._max_queue and self._conn.state is State.OPEN
-        if pause != self._reading_paused:
-            self._reading_paused = pause
-            if pause:
-                transport.pause_reading()
-            else:
-                transport.resume_reading()
-
-    def _end(self, code: int, reason: str) -> None:
-        """The connection is over for the application (the first cause counts)."""
-        if self._ended is not None:
-            return
-        self._ended = (code, reason)
-        self._arrived.set()
-        self._flow()
-        self._settle()
-
-    def _settle(self) -> None:
-        if self._ended is not None and not self._inbox and not self._done.done():
-            self._done.set_result(None)
+        if on:
+            transport.resume_reading()
+        else:
+            transport.pause_reading()
 
     # -- keepalive
 
