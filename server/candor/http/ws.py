@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -32,6 +33,7 @@ from candor.settings import Settings
 logger = logging.getLogger("candor.ws")
 
 CLOSE_GRACE_S = 2.0
+M = TypeVar("M")
 MAX_REASON_BYTES = 123  # what a close frame holds besides its code
 
 
@@ -244,8 +246,8 @@ class Inbound:
     """A connection's messages on their way to its room: checked, throttled, decoded, handed over in order.
 
     The message source calls :meth:`take` with each message. One the sender
-    must wait for (throttled) is held while the source reads nothing, and
-    handed over when the wait is over.
+    must wait for (throttled) is held, and the source hands over nothing more,
+    until the wait is over: meanwhile the sender finds the connection full.
     """
 
     def __init__(
@@ -266,24 +268,21 @@ class Inbound:
         if self._peer.closed:
             return
         self._silence.heard()
-        try:
-            wait = self._check(data)
-            assert isinstance(data, bytes)
-            if wait > 0:
-                self._source.pause_reading()
-                self._held = asyncio.get_running_loop().call_later(wait, self._release, data)
-                return
-            self._hand_over(data)
-        except CandorError as exc:  # malformed, flooding, presence past its caps: the close says which
-            self._fail(exc)
-        except Exception:
-            logger.exception("peer %s in room %s: a message could not be handled", self._peer.id, self._room.id)
-            self._fail(CandorError("the server could not handle a message"))
+        self._guarded(self._take, data)
 
     def stop(self) -> None:
         if self._held is not None:
             self._held.cancel()
             self._held = None
+
+    def _take(self, data: bytes | str) -> None:
+        wait = self._check(data)
+        assert isinstance(data, bytes)
+        if wait > 0:
+            self._source.pause_reading()
+            self._held = asyncio.get_running_loop().call_later(wait, self._release, data)
+            return
+        self._hand_over(data)
 
     def _check(self, data: bytes | str) -> float:
         """Seconds the sender must wait before this message is taken (mostly 0); raises what refuses it."""
@@ -303,16 +302,18 @@ class Inbound:
     def _release(self, frame: bytes) -> None:
         self._held = None
         if not self._peer.closed:
-            try:
-                self._hand_over(frame)
-            except CandorError as exc:
-                self._fail(exc)
-                return
-            except Exception:
-                logger.exception("peer %s in room %s: a message could not be handled", self._peer.id, self._room.id)
-                self._fail(CandorError("the server could not handle a message"))
-                return
+            self._guarded(self._hand_over, frame)
         self._source.resume_reading()  # hands over what was read behind it, in order
+
+    def _guarded(self, step: Callable[[M], None], data: M) -> None:
+        """Run ``step``; what refuses a message closes the connection with the reason."""
+        try:
+            step(data)
+        except CandorError as exc:  # malformed, flooding, presence past its caps: the close says which
+            self._fail(exc)
+        except Exception:
+            logger.exception("peer %s in room %s: a message could not be handled", self._peer.id, self._room.id)
+            self._fail(CandorError("the server could not handle a message"))
 
     def _fail(self, error: CandorError) -> None:
         self._peer.fail(error)
