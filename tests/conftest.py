@@ -20,6 +20,42 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+TESTS = Path(__file__).parent
+
+# How a server's websockets are served, as uvicorn's own tests parametrize ``ws_protocol_cls``:
+# Candor's direct protocol class (``candor serve``'s default), or uvicorn's own through ASGI.
+IO_MODES = {"direct-io": "on", "asgi-io": "off"}
+# The websocket suites, whose servers run in both modes; every other test runs in the default one.
+BOTH_IO_MODES = (
+    "app",
+    "rooms",
+    "protocol",
+    "interop",
+    "board/test_roles.py",  # permission-denied frames
+    "board/test_private_notes.py",
+    "events/test_revoke.py",  # the revoke and erase closes
+    "events/test_erase.py",
+    "history/test_purge.py",
+    "fuzz/test_fuzz_server.py",
+)
+
+
+def runs_in_both_io_modes(path: Path) -> bool:
+    relative = path.relative_to(TESTS)
+    return any(relative == Path(entry) or Path(entry) in relative.parents for entry in BOTH_IO_MODES)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "io_mode" in metafunc.fixturenames and runs_in_both_io_modes(metafunc.definition.path):
+        # Module scope: a module's shared server is started once per mode.
+        metafunc.parametrize("io_mode", list(IO_MODES.values()), ids=list(IO_MODES), scope="module")
+
+
+@pytest.fixture(scope="session")
+def io_mode() -> str:
+    """``--direct-io`` for the servers a test starts: the default, unless the test runs in both modes."""
+    return "on"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -98,7 +134,7 @@ class ServerProcess:
             self.proc.wait(10)
 
 
-def _server_factory(base: Path) -> Iterator[Any]:
+def _server_factory(base: Path, io_mode: str) -> Iterator[Any]:
     started: list[ServerProcess] = []
 
     def make(
@@ -110,6 +146,7 @@ def _server_factory(base: Path) -> Iterator[Any]:
         limit on creating events is off unless ``creation_limit`` is asked for.
         """
         extra = [*args, "--open-rooms"] if open_rooms else list(args)
+        extra += ["--direct-io", io_mode]
         if not creation_limit:
             extra += ["--max-events-per-hour", "0"]
         server = ServerProcess(data_dir or base / "data", extra, log_dir=base)
@@ -123,15 +160,15 @@ def _server_factory(base: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[Any]:
+def make_server(tmp_path: Path, io_mode: str) -> Iterator[Any]:
     """Start servers with extra CLI arguments; every one is stopped at the end."""
-    yield from _server_factory(tmp_path)
+    yield from _server_factory(tmp_path, io_mode)
 
 
 @pytest.fixture(scope="module")
-def make_module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def make_module_server(tmp_path_factory: pytest.TempPathFactory, io_mode: str) -> Iterator[Any]:
     """Like ``make_server``, for servers a whole test module shares (each test keeps to its own rooms)."""
-    yield from _server_factory(tmp_path_factory.mktemp("module"))
+    yield from _server_factory(tmp_path_factory.mktemp("module"), io_mode)
 
 
 @pytest.fixture

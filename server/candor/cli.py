@@ -67,6 +67,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         public_url=reach.url if args.public_url else None,
         lan_url=None if args.public_url else reach.url,
         loopback_only=reach.loopback_only,
+        direct_io=args.direct_io == "on",
     )
 
 
@@ -120,6 +121,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from candor.http.app import create_app
+    from candor.http.direct import ws_protocol
 
     if args.workers < 1 or (args.workers > 1 and not args.redis_url):
         print("candor serve: --workers N needs N >= 1, and --redis-url when N > 1", file=sys.stderr)
@@ -150,7 +152,7 @@ def serve(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
-        "ws": "websockets-sansio",  # lets broadcasts skip ASGI when the socket takes them (candor.http.direct)
+        "ws": ws_protocol(settings.direct_io),  # Candor's own, for messages without ASGI (candor.http.direct)
         "ws_max_size": settings.max_message_bytes,
         "log_level": args.log_level,
         "log_config": None,  # logging is set up by candor.logs: JSON lines, no tokens
@@ -421,6 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="the address people open (https://candor.example.org): join links and QR codes use it; "
         "default: this machine's LAN address when --host is beyond loopback",
+    )
+    s.add_argument(
+        "--direct-io",
+        choices=["on", "off"],
+        default="on" if defaults.direct_io else "off",
+        help="websocket messages in and out without ASGI (default on); off: through ASGI, as any server does",
     )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     s.add_argument("--log-format", default="json", choices=["json", "text"], help="json: one object per line")

@@ -23,7 +23,7 @@ class Metrics:
         self.messages_out = Counter("candor_messages_out", "Websocket messages queued to peers", registry=r)
         self.direct_connections = Counter(
             "candor_direct_connections",
-            "Websocket connections whose messages skip ASGI: read in the protocol's callback, written to the socket",
+            "Websocket connections served with direct I/O: messages in and out without ASGI (candor.http.direct)",
             registry=r,
         )
         self.rejected = Counter(

@@ -55,6 +55,9 @@ class Settings:
     lan_url: str | None = None
     # Listening on 127.0.0.1 only: nobody but this computer can open the links; pages say so.
     loopback_only: bool = False
+    # Websocket messages in and out without ASGI, through Candor's own protocol class (candor.http.direct);
+    # off, or where that class cannot run, uvicorn's websockets serve them through ASGI.
+    direct_io: bool = True
 
     @property
     def log_path(self) -> Path:

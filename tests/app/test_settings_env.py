@@ -17,6 +17,7 @@ def test_settings_survive_the_trip_to_a_worker_process() -> None:
         limits=PeerLimits(max_peers_per_room=12),
         allowed_origins=("https://a.example", "https://b.example"),
         redis_url="redis://:secret@127.0.0.1:6379/2",
+        direct_io=False,
     )
     assert settings_from_json(settings_to_json(settings)) == settings
     assert settings_from_json(settings_to_json(Settings())) == Settings()

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import socket
 import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from pycrdt import Doc, Map
 from test_room import RecordingTransport, note_update
 
 from candor.http.app import create_app
+from candor.http.direct import ws_protocol
 from candor.ids import RoomId
 from candor.log.sqlite import SqliteLog
 from candor.protocol import SyncStep1, SyncUpdate
@@ -23,8 +22,13 @@ from candor.rooms.peer import Peer, PeerState
 from candor.rooms.registry import RoomRegistry
 from candor.rooms.room import RoomSettings
 from candor.settings import Settings
+from inprocess import uvicorn_serving
 from scrape import metrics_of
 from yclient import yclient
+
+
+def metrics_text(registry: RoomRegistry) -> str:
+    return registry.metrics.render().decode()
 
 
 def boards(count: int, notes: int) -> list[Doc[Any]]:
@@ -130,34 +134,25 @@ async def test_the_server_trims_once_after_idle_rooms_are_evicted(make_server: A
     assert trims() == 1  # the three evictions made one trim
 
 
-async def test_a_room_served_over_websockets_is_freed_once_evicted(tmp_path: Path) -> None:
-    # The real server (uvicorn, its sans-I/O websockets, the app) in this process, so the room can be
-    # watched: nothing a connection leaves behind (its direct reader and writer, its timers) keeps
+async def test_a_room_served_over_websockets_is_freed_once_evicted(tmp_path: Path, io_mode: str) -> None:
+    # The real server (uvicorn, the websocket protocol `candor serve` picks, the app) in this process, so the
+    # room can be watched: nothing a connection leaves behind (its direct consumer, its timers) keeps
     # the room and its document alive once everyone has left and it is evicted.
     settings = Settings(data_dir=tmp_path / "data", open_rooms=True, rooms=RoomSettings(idle_timeout_s=0.1))
     app = create_app(settings)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws="websockets-sansio", log_config=None)
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                await asyncio.sleep(0.01)
+    async with uvicorn_serving(app, ws=ws_protocol(direct_io=io_mode == "on")) as (base, _):
         registry: RoomRegistry = app.state.registry
-        url = f"ws://127.0.0.1:{port}/ws/freed"
+        url = f"{base}/ws/freed"
         gc.disable()
-        async with yclient(url) as writer, yclient(url) as reader:
-            await writer.edit(note="x" * 1000)
-            await reader.wait_for(lambda: len(reader.received_updates) == 1)
-            assert registry.metrics.direct_connections._value.get() == 2  # the direct ways were taken
-            room = registry.rooms[RoomId("freed")]
-            freed = [weakref.ref(room), weakref.ref(room.doc)]
-            del room
-        await assert_freed_once_evicted(registry, freed)
-    finally:
-        gc.enable()
-        server.should_exit = True
-        await serving
+        try:
+            async with yclient(url) as writer, yclient(url) as reader:
+                await writer.edit(note="x" * 1000)
+                await reader.wait_for(lambda: len(reader.received_updates) == 1)
+                served_directly = 2 if io_mode == "on" else 0  # both connections, or neither
+                assert f"candor_direct_connections_total {served_directly:.1f}" in metrics_text(registry)
+                room = registry.rooms[RoomId("freed")]
+                freed = [weakref.ref(room), weakref.ref(room.doc)]
+                del room
+            await assert_freed_once_evicted(registry, freed)
+        finally:
+            gc.enable()

@@ -32,7 +32,6 @@ from candor.events.tokens import TokenSigner, load_or_create_secret
 from candor.http import console_api, events_api, export_api
 from candor.http.api import error_response, get_board, healthz, server_info
 from candor.http.body_limit import BodyLimit
-from candor.http.direct import KeepServerSend
 from candor.http.throttle import AttemptThrottle, RateLimit
 from candor.http.ws import ConnectionCounter, websocket_endpoint
 from candor.log.redis import RedisLog
@@ -200,5 +199,5 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={CandorError: candor_error, HTTPException: http_error, Exception: internal_error},
-        middleware=[Middleware(KeepServerSend), Middleware(BodyLimit, max_bytes=settings.max_http_body_bytes)],
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_http_body_bytes)],
     )

@@ -1,131 +1,119 @@
-"""Frames written straight to a websocket's socket, beside ASGI, when the socket takes them at once.
+"""Direct websocket I/O: what the endpoint may ask of a connection, and whether the server offers it.
 
-A room sends the same frame to each of its peers. Through ASGI every one of
-those sends is a task wakeup plus four awaited layers (Starlette's WebSocket,
-its exception wrapper, uvicorn's protocol, websockets' framing); in a busy room
-that was most of the server's time. When the connection is served by uvicorn's
-sans-I/O websockets protocol (the one ``candor serve`` selects), a frame is
-serialized once per broadcast with websockets' own ``Frame`` and written to
-each socket's transport directly.
+Through ASGI every message in and out is a task wakeup plus several awaited
+layers (Starlette, uvicorn, websockets); in a busy room that was most of the
+server's time. ``candor serve`` therefore hands uvicorn a websocket protocol
+class of its own (:mod:`candor.http.ws_protocol`, through uvicorn's ``ws``
+option). It serves ASGI as any server does, and puts itself in the scope under
+the :data:`DIRECT_IO` extension: the endpoint then takes messages as they are
+parsed and writes frames straight to the socket. A connection served by any
+other protocol class has no such extension and is served through ASGI.
 
-Only data frames take this way, and only while the socket is open and not
-paused: the handshake, close frames and anything sent while a slow reader's
-socket is full still go through ASGI, after what was already queued there (see
-``Peer.send``). A connection served any other way simply has no direct writer.
-
-Binary messages coming in take a direct way too (:class:`DirectReader`).
-Through ASGI, uvicorn queued each one, stopped reading from the socket, woke
-the task waiting for it and started reading again: two system calls and a
-turn of the loop per message, before the room even saw it. Now the protocol's
-own callback hands the message's bytes over as soon as it is parsed. Text
-messages, close frames and disconnects still arrive through ASGI.
+The class relies on what uvicorn hands every ``ws`` protocol class (its
+``Config``, the server's connections and tasks) and on websockets' public
+Sans-I/O ``ServerProtocol``. It is used only with the versions it was tested
+with (the pins in ``pyproject.toml``); with others, or with ``--direct-io off``,
+uvicorn's own websockets serve every connection through ASGI.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Callable
+import logging
+import re
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from typing import Any, Protocol
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.frames import Frame, Opcode
+logger = logging.getLogger("candor.direct")
 
-SERVER_SEND = "candor.server_send"
+# The ASGI scope extension under which a connection offers direct I/O.
+DIRECT_IO = "candor.direct_io"
 
+# The versions the direct protocol class was tested with: ``>=`` the first, ``<`` the second.
+# pyproject.toml pins the same ranges (a test holds them equal).
+TESTED = {"uvicorn": ("0.55", "0.56"), "websockets": ("17.0", "18")}
 
-class KeepServerSend:
-    """ASGI middleware: remembers the server's own ``send`` of each websocket in its scope."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[SERVER_SEND] = send
-        await self.app(scope, receive, send)
+# uvicorn's own choice of websocket implementation: the fallback, served through ASGI.
+ASGI_WS = "auto"
 
 
-class DirectWriter:
-    """Writes binary frames to one accepted connection's socket without going through ASGI."""
+class MessageSource(Protocol):
+    """Where a connection's messages come from, one at a time, in order."""
 
-    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
-        self._protocol = protocol
+    async def deliver_to(self, handle: Callable[[bytes | str], None]) -> int:
+        """Call ``handle`` with each message as it arrives, until the connection ends; its close code.
 
-    @classmethod
-    def of(cls, scope: Scope) -> DirectWriter | None:
-        """The connection's direct writer, or None when it is not served by uvicorn's sans-I/O protocol."""
-        protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
-        return cls(protocol) if isinstance(protocol, WebSocketsSansIOProtocol) else None
+        ``handle`` runs without awaiting anything and must not raise.
+        """
+        ...
 
-    def write(self, payload: bytes) -> bool:
-        """Write ``payload`` as one binary message if the socket takes it now; False if it must wait."""
-        protocol = self._protocol
-        if (
-            not protocol.handshake_complete
-            or protocol.close_sent
-            or protocol.disconnected
-            or not protocol.writable.is_set()  # paused: the reader is behind
-            or protocol.transport.is_closing()
-        ):
-            return False
-        protocol.transport.write(_framed(payload))
-        return True
+    def pause_reading(self) -> None:
+        """Hand nothing over until :meth:`resume_reading`; read ahead a bounded few messages, then stop reading.
+
+        A sender that keeps sending meanwhile finds the connection's buffers full:
+        it is slowed down.
+        """
+        ...
+
+    def resume_reading(self) -> None:
+        """Hand over what was read meanwhile, in order, and read on."""
+        ...
 
 
-class DirectReader:
-    """Hands one connection's binary messages to ``handle`` inside the protocol's data callback."""
+class DirectSocket(MessageSource, Protocol):
+    """An accepted connection the endpoint drives itself: a message source and a peer's Transport."""
 
-    def __init__(self, protocol: WebSocketsSansIOProtocol, handle: Callable[[bytes], None]) -> None:
-        self._protocol = protocol
-        self._handle = handle
-        self._paused: asyncio.TimerHandle | None = None
-        self.started = False
+    async def send(self, frame: bytes) -> None: ...
 
-    @classmethod
-    def of(cls, scope: Scope, handle: Callable[[bytes], None]) -> DirectReader | None:
-        """A reader for the connection, or None when it is not served by uvicorn's sans-I/O protocol."""
-        protocol = getattr(scope.get(SERVER_SEND), "__self__", None)
-        return cls(protocol, handle) if isinstance(protocol, WebSocketsSansIOProtocol) else None
+    def send_now(self, frame: bytes) -> bool: ...
 
-    def start(self) -> bool:
-        """Take binary messages from now on, once ASGI holds none (none is overtaken); True if it just did."""
-        if self.started or not self._protocol.queue.empty():
-            return False
-        # Shadows the protocol's method for this connection alone.
-        self._protocol.send_receive_event_to_app = self._received  # type: ignore[method-assign]
-        self.started = True
-        return True
-
-    def stop(self) -> None:
-        self._protocol.__dict__.pop("send_receive_event_to_app", None)
-        if self._paused is not None:
-            self._paused.cancel()
-            self._paused = None
-
-    def pause(self, seconds: float, then: Callable[[], None]) -> None:
-        """Read nothing more from the socket for ``seconds``, then call ``then`` and read on."""
-        self._protocol.transport.pause_reading()
-        self._paused = asyncio.get_running_loop().call_later(seconds, self._unpause, then)
-
-    def _unpause(self, then: Callable[[], None]) -> None:
-        self._paused = None
-        transport = self._protocol.transport
-        if not transport.is_closing() and not self._protocol.read_paused:  # (uvicorn's own pause stays)
-            transport.resume_reading()
-        then()
-
-    def _received(self) -> None:
-        protocol = self._protocol
-        if protocol.curr_msg_data_type != "bytes" or protocol.close_sent:
-            WebSocketsSansIOProtocol.send_receive_event_to_app(protocol)  # through ASGI, as before
-            return
-        frames, protocol.frames = protocol.frames, []
-        self._handle(frames[0] if len(frames) == 1 else b"".join(frames))
+    async def close(self, code: int, reason: str) -> None: ...
 
 
-@functools.lru_cache(maxsize=1)
-def _framed(payload: bytes) -> bytes:
-    # A broadcast hands every peer the same bytes: they are framed once. Server frames are
-    # never masked, and an uncompressed frame is valid whatever extensions were agreed.
-    return Frame(Opcode.BINARY, payload).serialize(mask=False)
+def direct_socket(scope: Mapping[str, Any]) -> DirectSocket | None:
+    """The connection's direct I/O, or None when the server serving it offers none."""
+    socket: DirectSocket | None = scope.get("extensions", {}).get(DIRECT_IO)
+    return socket
+
+
+def _release(version: str) -> tuple[int, ...]:
+    match = re.match(r"\d+(\.\d+)*", version)
+    return tuple(int(part) for part in match.group().split(".")) if match else ()
+
+
+def fast_path_problem(versions: dict[str, str | None]) -> str | None:
+    """Why the direct protocol class cannot run with these installed versions (None: not installed), or None."""
+    for package, (lowest, below) in TESTED.items():
+        version = versions.get(package)
+        if version is None:
+            return f"{package} is not installed"
+        if not _release(lowest) <= _release(version) < _release(below):
+            return f"{package} {version} is outside the tested range >={lowest},<{below}"
+    return None
+
+
+def installed_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for package in TESTED:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def ws_protocol(direct_io: bool, versions: dict[str, str | None] | None = None) -> type[asyncio.Protocol] | str:
+    """uvicorn's ``ws`` option: Candor's direct protocol class if wanted and able to run, else ASGI.
+
+    Falling back says why in one log line; turned off on purpose, it says nothing.
+    """
+    if not direct_io:
+        return ASGI_WS
+    problem = fast_path_problem(installed_versions() if versions is None else versions)
+    if problem is not None:
+        logger.warning("direct websocket I/O is off, websockets go through ASGI: %s", problem)
+        return ASGI_WS
+    from candor.http.ws_protocol import DirectWebSocketProtocol
+
+    return DirectWebSocketProtocol

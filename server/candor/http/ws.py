@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TypeVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -20,12 +20,12 @@ from candor.errors import (
     RoomClosing,
     UnsupportedMessage,
 )
-from candor.http.direct import DirectReader, DirectWriter
+from candor.http.direct import MessageSource, direct_socket
 from candor.ids import RoomId, is_valid_room_id
 from candor.metrics import Metrics
 from candor.protocol import AwarenessUpdate, decode_message
 from candor.rooms.limits import PeerLimits, Throttle
-from candor.rooms.peer import Peer, PeerState
+from candor.rooms.peer import Peer, PeerState, Transport
 from candor.rooms.registry import RoomRegistry
 from candor.rooms.room import Room
 from candor.settings import Settings
@@ -33,6 +33,8 @@ from candor.settings import Settings
 logger = logging.getLogger("candor.ws")
 
 CLOSE_GRACE_S = 2.0
+M = TypeVar("M")
+MAX_REASON_BYTES = 123  # what a close frame holds besides its code
 
 
 class ConnectionCounter:
@@ -57,25 +59,46 @@ class ConnectionCounter:
                 del self._open[address]
 
 
-def _never(frame: bytes) -> bool:
-    return False  # not served by a protocol this server can write to directly
-
-
 class WebSocketTransport:
-    """Adapts a Starlette websocket to the peer's Transport."""
+    """Adapts a Starlette websocket to the peer's Transport: every frame through ASGI."""
 
     def __init__(self, websocket: WebSocket) -> None:
         self._ws = websocket
-        self.direct = DirectWriter.of(websocket.scope)
-        # Called once per peer per broadcast: the writer's own method, with no call in between.
-        self.send_now: Callable[[bytes], bool] = self.direct.write if self.direct is not None else _never
 
     async def send(self, frame: bytes) -> None:
         await self._ws.send_bytes(frame)
 
+    def send_now(self, frame: bytes) -> bool:
+        return False  # an ASGI send is awaited: the peer's pump writes every frame
+
     async def close(self, code: int, reason: str) -> None:
         if self._ws.application_state is WebSocketState.CONNECTED and self._ws.client_state is WebSocketState.CONNECTED:
             await self._ws.close(code, reason)
+
+
+class AsgiMessages:
+    """A connection's messages taken through ASGI ``receive``: the way when the server offers no direct I/O."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self._ws = websocket
+        self._reading = asyncio.Event()
+        self._reading.set()
+
+    async def deliver_to(self, handle: Callable[[bytes | str], None]) -> int:
+        while True:
+            await self._reading.wait()  # not receiving meanwhile: the sender is slowed down
+            event = await self._ws.receive()
+            if event["type"] == "websocket.disconnect":
+                code: int = event.get("code", 1000)
+                return code
+            data = event.get("bytes")
+            handle(data if data is not None else event.get("text", ""))
+
+    def pause_reading(self) -> None:
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        self._reading.set()
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -85,15 +108,20 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
     refusal = _refusal(websocket, name)
     if refusal is not None:
-        await websocket.close(refusal.ws_close_code, refusal.message)
+        await _refuse(websocket, refusal)
         return
     address = websocket.client.host if websocket.client else "unknown"
     with websocket.app.state.connections.held(address) as admitted:
         if not admitted:
             error = RoomClosing(f"too many connections from {address}; close some tabs and retry")
-            await websocket.close(error.ws_close_code, error.message)
+            await _refuse(websocket, error)
             return
         await _connect(websocket, registry, settings, name)
+
+
+async def _refuse(websocket: WebSocket, error: CandorError) -> None:
+    """Close with the error's code and message, cut to what a close frame holds (it may name an origin)."""
+    await websocket.close(error.ws_close_code, error.message.encode()[:MAX_REASON_BYTES].decode(errors="ignore"))
 
 
 def _refusal(websocket: WebSocket, name: str) -> CandorError | None:
@@ -116,20 +144,21 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
     try:
         grant = await websocket.app.state.events.authorize_room(name, websocket.query_params.get("token"))
     except CandorError as exc:
-        await websocket.close(exc.ws_close_code, exc.message)
+        await _refuse(websocket, exc)
         return
     loaded = registry.rooms.get(RoomId(name))
     if loaded is not None and len(loaded.peers) >= settings.limits.max_peers_per_room:
         full = RoomClosing(f"the room is full ({settings.limits.max_peers_per_room} people); try again later")
-        await websocket.close(full.ws_close_code, full.message)
+        await _refuse(websocket, full)
         return
-    transport = WebSocketTransport(websocket)
+    direct = direct_socket(websocket.scope)
+    transport: Transport = direct if direct is not None else WebSocketTransport(websocket)
     peer = Peer(transport, settings.outbox_limit, access=grant.access)
     try:
         room = await registry.join(RoomId(name), peer, gated=grant.gated)
     except CandorError as exc:
         logger.warning("room %s could not be opened: %s", name, exc.message, extra={"room": name, "reason": exc.code})
-        await websocket.close(exc.ws_close_code, exc.message)
+        await _refuse(websocket, exc)
         return
     if grant.gated:
         try:
@@ -137,19 +166,22 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
             await websocket.app.state.events.authorize_room(name, websocket.query_params.get("token"))
         except CandorError as exc:
             registry.leave(room, peer)
-            await websocket.close(exc.ws_close_code, exc.message)
+            await _refuse(websocket, exc)
             return
+    messages: MessageSource = direct if direct is not None else AsgiMessages(websocket)
+    if direct is not None:
+        registry.metrics.direct_connections.inc()
     try:
-        await _serve(websocket, room, peer, settings)
+        await _serve(messages, room, peer, settings, registry.metrics)
     finally:
         registry.leave(room, peer)
 
 
-async def _serve(websocket: WebSocket, room: Room, peer: Peer, settings: Settings) -> None:
-    """Run the peer's pump and its receive loop until either ends."""
+async def _serve(messages: MessageSource, room: Room, peer: Peer, settings: Settings, metrics: Metrics) -> None:
+    """Run the peer's pump and its receive side until either ends."""
     pump = asyncio.create_task(peer.pump(), name=f"pump:{peer.id}")
     peer.abort = pump.cancel
-    receive = asyncio.create_task(_receive(websocket, room, peer, settings), name=f"recv:{peer.id}")
+    receive = asyncio.create_task(_receive(messages, room, peer, settings, metrics), name=f"recv:{peer.id}")
     try:
         await asyncio.wait({pump, receive}, return_when=asyncio.FIRST_COMPLETED)
         if receive.done() and peer.closed:
@@ -210,75 +242,73 @@ class Silence:
             self._receiver.cancel()  # the pump then sends the close frame with the reason
 
 
-class _Inbound:
+class Inbound:
     """A connection's messages on their way to its room: checked, throttled, decoded, handed over in order.
 
-    They arrive one of two ways. Through ASGI, :func:`_receive` awaits each
-    and waits out a throttle before reading on. Directly (:class:`DirectReader`),
-    the protocol's callback calls :meth:`take`; a throttled message is held,
-    with any already read behind it, while the socket is not read.
+    The message source calls :meth:`take` with each message. One the sender
+    must wait for (throttled) is held, and the source hands over nothing more,
+    until the wait is over: meanwhile the sender finds the connection full.
     """
 
-    def __init__(self, room: Room, peer: Peer, settings: Settings, metrics: Metrics, silence: Silence) -> None:
+    def __init__(
+        self, room: Room, peer: Peer, settings: Settings, metrics: Metrics, silence: Silence, source: MessageSource
+    ) -> None:
         self._room = room
         self._peer = peer
         self._max_message_bytes = settings.max_message_bytes
         self._max_awareness_bytes = settings.limits.max_awareness_bytes
         self._metrics = metrics
         self._silence = silence
-        self.throttle = Throttle(settings.limits)
+        self._source = source
+        self._throttle = Throttle(settings.limits)
         self._receiver = asyncio.current_task()
-        self.direct: DirectReader | None = None
-        self._admitted: bytes | None = None  # throttled: handed over once its wait is over
-        self._behind: deque[bytes] = deque()  # read after it, not yet checked
+        self._held: asyncio.TimerHandle | None = None
 
-    def check(self, frame: bytes | None) -> float:
+    def take(self, data: bytes | str) -> None:
+        if self._peer.closed:
+            return
+        self._silence.heard()
+        self._guarded(self._take, data)
+
+    def stop(self) -> None:
+        if self._held is not None:
+            self._held.cancel()
+            self._held = None
+
+    def _take(self, data: bytes | str) -> None:
+        wait = self._check(data)
+        assert isinstance(data, bytes)
+        if wait > 0:
+            self._source.pause_reading()
+            self._held = asyncio.get_running_loop().call_later(wait, self._release, data)
+            return
+        self._hand_over(data)
+
+    def _check(self, data: bytes | str) -> float:
         """Seconds the sender must wait before this message is taken (mostly 0); raises what refuses it."""
-        if frame is None:
+        if not isinstance(data, bytes):
             raise UnsupportedMessage("y-websocket frames are binary, not text")
-        if len(frame) > self._max_message_bytes:
-            raise MessageTooBig(f"message of {len(frame)} bytes is over the {self._max_message_bytes}-byte limit")
-        return self.throttle.delay(len(frame))
+        if len(data) > self._max_message_bytes:
+            raise MessageTooBig(f"message of {len(data)} bytes is over the {self._max_message_bytes}-byte limit")
+        return self._throttle.delay(len(data))
 
-    def hand_over(self, frame: bytes) -> None:
+    def _hand_over(self, frame: bytes) -> None:
         message = decode_message(frame)
         if isinstance(message, AwarenessUpdate) and len(message.payload) > self._max_awareness_bytes:
             raise MessageTooBig(f"presence state over the {self._max_awareness_bytes}-byte limit")
         self._metrics.received(type(message).__name__)
         self._room.receive(self._peer, message)
 
-    # -- the direct way: called from the protocol's callback, never awaited
+    def _release(self, frame: bytes) -> None:
+        self._held = None
+        if not self._peer.closed:
+            self._guarded(self._hand_over, frame)
+        self._source.resume_reading()  # hands over what was read behind it, in order
 
-    def take(self, frame: bytes) -> None:
-        if self._peer.closed:
-            return
-        self._silence.heard()
-        if self._admitted is not None:
-            self._behind.append(frame)
-            return
-        self._guarded(self._take, frame)
-
-    def _take(self, frame: bytes) -> None:
-        wait = self.check(frame)
-        if wait > 0:
-            assert self.direct is not None
-            self._admitted = frame
-            self.direct.pause(wait, lambda: self._guarded(self._release, None))
-            return
-        self.hand_over(frame)
-
-    def _release(self, _: None) -> None:
-        frame, self._admitted = self._admitted, None
-        if frame is None or self._peer.closed:
-            return
-        self.hand_over(frame)
-        while self._behind and self._admitted is None and not self._peer.closed:
-            self._take(self._behind.popleft())
-
-    def _guarded(self, step: Callable[[Any], None], arg: Any) -> None:
-        """Run ``step``; what refuses a message closes the connection, as it would on the ASGI way."""
+    def _guarded(self, step: Callable[[M], None], data: M) -> None:
+        """Run ``step``; what refuses a message closes the connection with the reason."""
         try:
-            step(arg)
+            step(data)
         except CandorError as exc:  # malformed, flooding, presence past its caps: the close says which
             self._fail(exc)
         except Exception:
@@ -286,38 +316,17 @@ class _Inbound:
             self._fail(CandorError("the server could not handle a message"))
 
     def _fail(self, error: CandorError) -> None:
-        self._behind.clear()
         self._peer.fail(error)
         if self._receiver is not None:
             self._receiver.cancel()  # the pump then sends the close frame with the reason
 
 
-async def _receive(websocket: WebSocket, room: Room, peer: Peer, settings: Settings) -> None:
-    metrics = websocket.app.state.registry.metrics
+async def _receive(messages: MessageSource, room: Room, peer: Peer, settings: Settings, metrics: Metrics) -> None:
     silence = Silence(peer, settings.limits)
-    inbound = _Inbound(room, peer, settings, metrics, silence)
-    inbound.direct = DirectReader.of(websocket.scope, inbound.take)
+    inbound = Inbound(room, peer, settings, metrics, silence, messages)
     try:
-        while not peer.closed:
-            # Once ASGI has handed over all it holds (the direct reader never overtakes it).
-            if inbound.direct is not None and inbound.direct.start():
-                metrics.direct_connections.inc()
-            event = await websocket.receive()
-            silence.heard()
-            if event["type"] == "websocket.disconnect":
-                peer.close(event.get("code", 1000), "")
-                return
-            try:
-                if (wait := inbound.check(event.get("bytes"))) > 0:
-                    await asyncio.sleep(wait)  # not reading meanwhile: the sender is slowed down
-                inbound.hand_over(event["bytes"])
-            except CandorError as exc:
-                peer.fail(exc)
-                return
+        code = await messages.deliver_to(inbound.take)
+        peer.close(code, "")
     finally:
         silence.stop()
-        if inbound.direct is not None:
-            inbound.direct.stop()
-            # The reader holds the inbound's ``take``: left as a cycle, it would keep the room (and
-            # its document) alive after eviction until a full garbage collection.
-            inbound.direct = None
+        inbound.stop()
