@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
-from seed_notes import seed_notes
 from webtools import Api, Person, axe_violations, board_url, confirm_reveal, describe, open_person, wait_connected
+
+from seed_notes import seed_notes
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
-from seed_notes import seed_notes
 from webtools import ARTIFACTS, Api, axe_violations, board_url, describe, open_person, wait_connected
+
+from seed_notes import seed_notes
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
