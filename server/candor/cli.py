@@ -171,13 +171,13 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def _replay(data: Path, room: str, at: str | None, redis_url: str | None = None) -> dict[str, object]:
-    from candor.events.redis import RedisEventStore
-    from candor.events.service import is_board_room
-    from candor.events.store import EventStore, SqliteEventStore
     from candor.http.api import board_at
     from candor.log.base import EventLog
     from candor.log.redis import RedisLog
     from candor.log.sqlite import SqliteLog
+    from candor.workshops.redis import RedisEventStore
+    from candor.workshops.service import is_board_room
+    from candor.workshops.store import EventStore, SqliteEventStore
 
     log: EventLog = await RedisLog.connect(redis_url) if redis_url else SqliteLog(data / "candor.sqlite3")
     try:
@@ -233,12 +233,12 @@ class ProgressBar:
 
 
 async def _export(data: Path, target: str, at: str | None, audience: str | None, bar: ProgressBar) -> Export:
-    from candor.events.details import stored_details
-    from candor.events.reveal import split_drafts_room
-    from candor.events.store import EventRecord, SqliteEventStore
     from candor.export.gather import EVENT_AUDIENCES, EventInfo, gather_event, gather_room
     from candor.export.model import RoomInfo, parse_audience
     from candor.log.sqlite import SqliteLog
+    from candor.workshops.details import stored_details
+    from candor.workshops.reveal import split_drafts_room
+    from candor.workshops.store import EventRecord, SqliteEventStore
 
     if split_drafts_room(target) is not None:
         raise BadRequest("private drafts are never exported; export the board they belong to")

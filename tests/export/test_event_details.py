@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from boards import call, create_event
 from candor.errors import BadRequest
-from candor.events.details import details_to_json, parse_details
-from candor.events.redis import RedisEventStore
-from candor.events.store import EventRecord, SqliteEventStore
+from candor.workshops.details import details_to_json, parse_details
+from candor.workshops.redis import RedisEventStore
+from candor.workshops.store import EventRecord, SqliteEventStore
 from redis_server import RedisServer, flushed_redis, redis_server
 
 __all__ = ["flushed_redis", "redis_server"]

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from candor.events.details import EventDetails
 from candor.export.model import Frame, Framework, FrameworkPart, Person, clean_text
 from candor.export.moments import day_in_words, day_of
+from candor.workshops.details import EventDetails
 
 
 def _list(value: object) -> list[Any]:

@@ -10,7 +10,6 @@ from typing import Any
 from candor.board import model
 from candor.board.projection import board_to_json
 from candor.errors import BadRequest, RoomNotFound
-from candor.events.details import EventDetails
 from candor.export.frame import build_frame, event_day
 from candor.export.model import Audience, Export, ExportRoom, RoomInfo, Stories, clean_text
 from candor.export.moments import Moment, day_of, moment_words, parse_moment, resolve
@@ -26,6 +25,7 @@ from candor.export.themes import (
 from candor.history.rebuild import rebuild
 from candor.ids import RoomId
 from candor.log.base import PurgeableLog
+from candor.workshops.details import EventDetails
 
 # Hears (room, records replayed, records to replay) while a room is rebuilt.
 RoomProgress = Callable[[RoomInfo, int, int], None]

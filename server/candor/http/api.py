@@ -7,12 +7,12 @@ from starlette.responses import JSONResponse
 
 from candor.board.projection import board_to_json
 from candor.errors import BadRoomName, CandorError, InvalidTemplate, RoomNotFound, TooManyRequests
-from candor.events.retention import retention_notice
 from candor.history.rebuild import PointInTime, parse_point, rebuild, resolve_seq
 from candor.http.inputs import query_point, token_of
 from candor.ids import RoomId, is_valid_room_id
 from candor.log.base import EventLog
 from candor.settings import Settings
+from candor.workshops.retention import retention_notice
 
 
 def error_response(error: CandorError) -> JSONResponse:

@@ -21,14 +21,6 @@ from candor.broker.base import Broker
 from candor.broker.local import LocalBroker
 from candor.broker.redis import RedisBroker
 from candor.errors import CandorError
-from candor.events.controls import LocalControls, RoomControls, room_hold, room_revoke
-from candor.events.erase import ErasableLog, ErasableStore, Eraser
-from candor.events.redis import RedisControls, RedisEventStore
-from candor.events.retention import Retention
-from candor.events.reveal import Revealer
-from candor.events.service import EventService
-from candor.events.store import SqliteEventStore
-from candor.events.tokens import TokenSigner, load_or_create_secret
 from candor.http import console_api, events_api, export_api
 from candor.http.api import error_response, get_board, healthz, server_info
 from candor.http.body_limit import BodyLimit
@@ -41,6 +33,14 @@ from candor.metrics import CONTENT_TYPE
 from candor.rooms.registry import RoomRegistry
 from candor.schemas import schema_path
 from candor.settings import LOGGING_ENV, SETTINGS_ENV, Settings, settings_from_json
+from candor.workshops.controls import LocalControls, RoomControls, room_hold, room_revoke
+from candor.workshops.erase import ErasableLog, ErasableStore, Eraser
+from candor.workshops.redis import RedisControls, RedisEventStore
+from candor.workshops.retention import Retention
+from candor.workshops.reveal import Revealer
+from candor.workshops.service import EventService
+from candor.workshops.store import SqliteEventStore
+from candor.workshops.tokens import TokenSigner, load_or_create_secret
 
 logger = logging.getLogger("candor.app")
 

@@ -7,12 +7,12 @@ from typing import Any
 from starlette.requests import Request
 
 from candor.board.projection import board_to_json
-from candor.events import console
-from candor.events.reveal import DRAFTS_SEPARATOR
 from candor.history.rebuild import rebuild
 from candor.ids import RoomId
 from candor.log.base import EventLog
 from candor.rooms.registry import RoomRegistry
+from candor.workshops import console
+from candor.workshops.reveal import DRAFTS_SEPARATOR
 
 
 async def board_now(request: Request, room_id: str) -> dict[str, Any]:

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from candor.errors import BadRequest
-from candor.events import console
 from candor.http.board_reads import board_now
 from candor.http.events_api import reach_json, require, service_of
 from candor.ids import Role
+from candor.workshops import console
 
 MAX_IDEAS_PER_ROOM = 20
 MAX_SENT = 200

@@ -24,14 +24,6 @@ from candor.errors import (
     UnknownJoinCode,
     WrongJoinCode,
 )
-from candor.events import console
-from candor.events.controls import RoomControls
-from candor.events.erase import Eraser
-from candor.events.plenary import to_plenary
-from candor.events.purge import purge_withdrawn
-from candor.events.retention import retention_notice
-from candor.events.service import EventService
-from candor.events.store import EventRecord, RoomRecord
 from candor.http.board_reads import board_now, drafts_of
 from candor.http.inputs import json_body, query_text, token_of
 from candor.http.throttle import AttemptThrottle, RateLimit
@@ -39,6 +31,14 @@ from candor.ids import Access, Role, RoomId, Seq
 from candor.reach import OPEN_TO_ROOM, is_loopback
 from candor.rooms.registry import RoomRegistry
 from candor.settings import Settings
+from candor.workshops import console
+from candor.workshops.controls import RoomControls
+from candor.workshops.erase import Eraser
+from candor.workshops.plenary import to_plenary
+from candor.workshops.purge import purge_withdrawn
+from candor.workshops.retention import retention_notice
+from candor.workshops.service import EventService
+from candor.workshops.store import EventRecord, RoomRecord
 
 
 def service_of(request: Request) -> EventService:

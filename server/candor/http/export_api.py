@@ -15,10 +15,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from candor.errors import BadRoomName, Forbidden, RoomNotFound
-from candor.events.details import details_to_json, parse_details, stored_details
-from candor.events.reveal import split_drafts_room
-from candor.events.service import EventService
-from candor.events.store import EventRecord
 from candor.export.formats import Format, export_filename, format_named
 from candor.export.gather import EVENT_AUDIENCES, EventInfo, gather_event, gather_room
 from candor.export.model import Audience, Export, RoomInfo, parse_audience
@@ -27,6 +23,10 @@ from candor.http.events_api import require, service_of
 from candor.http.inputs import json_body, query_text, query_whole
 from candor.ids import Role, RoomId, Seq, is_valid_room_id
 from candor.log.base import PurgeableLog
+from candor.workshops.details import details_to_json, parse_details, stored_details
+from candor.workshops.reveal import split_drafts_room
+from candor.workshops.service import EventService
+from candor.workshops.store import EventRecord
 
 ROOM_AUDIENCES: tuple[Audience, ...] = ("room", "public")
 

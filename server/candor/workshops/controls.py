@@ -15,9 +15,9 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from candor.errors import CandorError, RoomClosing, RoomNotFound, Unauthorized
-from candor.events.reveal import split_drafts_room
 from candor.ids import Role, RoomId
 from candor.rooms.registry import RoomRegistry
+from candor.workshops.reveal import split_drafts_room
 
 ERASED_REASON = "the facilitator erased this event: its boards no longer exist"
 PURGING_REASON = "the facilitator is purging withdrawn notes; reconnect in a moment"

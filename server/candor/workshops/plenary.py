@@ -18,12 +18,12 @@ from pycrdt import Doc, Map
 from candor.board import model
 from candor.board.projection import board_to_json
 from candor.errors import BadRequest
-from candor.events.console import tally
-from candor.events.reveal import server_note_id
 from candor.history.rebuild import rebuild
 from candor.ids import SERVER_ACCESS, RoomId
 from candor.log.base import EventLog
 from candor.rooms.registry import RoomRegistry
+from candor.workshops.console import tally
+from candor.workshops.reveal import server_note_id
 
 MAX_NOTES = 200
 SHARED_SCOPES = ("event", "public")

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from candor.board import model
 from candor.board.projection import board_to_json
 from candor.errors import InvalidUpdate
-from candor.events.controls import RoomControls
-from candor.events.reveal import DRAFTS_SEPARATOR
 from candor.history.rebuild import rebuild
 from candor.ids import RoomId, Seq
 from candor.log.base import PurgeableLog
@@ -46,6 +44,8 @@ from candor.protocol.update import (
     write_text,
     write_uint,
 )
+from candor.workshops.controls import RoomControls
+from candor.workshops.reveal import DRAFTS_SEPARATOR
 
 # The fields a purge blanks, and what each becomes.
 PURGED_FIELDS = {"text": "", "author_name": None}

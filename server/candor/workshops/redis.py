@@ -29,11 +29,11 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from candor.errors import LogConflict, LogUnavailable
-from candor.events.controls import HOLD_REASONS, Hold, Revoke
-from candor.events.store import EventRecord, RoomRecord
 from candor.log.redis_client import Client, as_bytes, connect, rewrite_persistence
+from candor.workshops.controls import HOLD_REASONS, Hold, Revoke
+from candor.workshops.store import EventRecord, RoomRecord
 
-logger = logging.getLogger("candor.events.redis")
+logger = logging.getLogger("candor.workshops.redis")
 
 SECRET_KEY = "candor:secret"
 EVENTS_KEY = "candor:events"

@@ -19,11 +19,11 @@ from candor.errors import (
     Unauthorized,
     WrongJoinCode,
 )
-from candor.events.reveal import split_drafts_room
-from candor.events.store import EventRecord, EventStore, RoomRecord
-from candor.events.tokens import DEFAULT_LIFETIME_S, Claims, TokenSigner
 from candor.ids import OPEN_ACCESS, Access, PeerId, Role, RoomId, Seq
 from candor.log.base import Entry, PurgeableLog
+from candor.workshops.reveal import split_drafts_room
+from candor.workshops.store import EventRecord, EventStore, RoomRecord
+from candor.workshops.tokens import DEFAULT_LIFETIME_S, Claims, TokenSigner
 
 # Join codes are read aloud and typed on phones: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from boards import board_client, call, create_event
-from candor.events.console import top_ideas
+from candor.workshops.console import top_ideas
 
 PROBLEM = "define-the-problem"
 PRIVATE = "what-did-you-do"

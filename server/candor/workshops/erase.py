@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from candor.errors import EventNotFound
-from candor.events.controls import RoomControls
-from candor.events.reveal import split_drafts_room
-from candor.events.store import EventEraser, EventStore
 from candor.ids import RoomId
 from candor.log.base import PurgeableLog
 from candor.log.erase import RoomEraser
+from candor.workshops.controls import RoomControls
+from candor.workshops.reveal import split_drafts_room
+from candor.workshops.store import EventEraser, EventStore
 
 logger = logging.getLogger("candor.erase")
 

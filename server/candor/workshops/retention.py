@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 
 from candor.errors import CandorError, EventNotFound
-from candor.events.erase import Eraser
-from candor.events.reveal import split_drafts_room
 from candor.ids import RoomId, Seq
+from candor.workshops.erase import Eraser
+from candor.workshops.reveal import split_drafts_room
 
 logger = logging.getLogger("candor.retention")
 

@@ -14,11 +14,11 @@ from websockets.exceptions import ConnectionClosed
 
 from boards import BoardClient, Event, board_client, call, create_event
 from candor.errors import WS_4404_ROOM_NOT_FOUND, Unauthorized
-from candor.events.service import EventService
-from candor.events.store import RoomRecord, SqliteEventStore
-from candor.events.tokens import TokenSigner
 from candor.ids import Role
 from candor.log.sqlite import SqliteLog
+from candor.workshops.service import EventService
+from candor.workshops.store import RoomRecord, SqliteEventStore
+from candor.workshops.tokens import TokenSigner
 
 # What the groups wrote, in the seed's words: each must be in storage before, and nowhere after.
 PROBLEM = (

@@ -1,1 +1,0 @@
-"""Events: a facilitator's session with its breakout rooms, plenary, join code and tokens."""
