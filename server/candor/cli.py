@@ -19,12 +19,10 @@ from urllib.parse import urlsplit
 
 from candor.errors import BadRequest, CandorError, ExportUnavailable, RoomNotFound
 from candor.ids import RoomId, is_valid_room_id
-from candor.log.sqlite import DURABILITY, DURABILITY_PROCESS
 from candor.logs import configure as configure_logging
+from candor.options import add_options, settings_from_options
 from candor.reach import OPEN_TO_ROOM, check_public_url, reach_for
-from candor.rooms.limits import PeerLimits
-from candor.rooms.room import RoomSettings
-from candor.settings import LOGGING_ENV, MIB, SETTINGS_ENV, Settings, settings_to_json
+from candor.settings import LOGGING_ENV, SETTINGS_ENV, Settings, settings_to_json
 
 if TYPE_CHECKING:
     from candor.export.model import Export, RoomInfo
@@ -32,38 +30,12 @@ if TYPE_CHECKING:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     reach = reach_for(args.host, args.port, args.public_url)
-    return Settings(
-        data_dir=Path(args.data),
-        max_message_bytes=args.max_message_bytes,
-        outbox_limit=args.outbox_limit,
-        max_http_body_bytes=args.max_http_body_bytes,
+    return settings_from_options(
+        args,
         open_rooms=args.open_rooms,
         allowed_origins=tuple(args.allowed_origin),
-        limits=PeerLimits(
-            messages_per_s=args.max_messages_per_s,
-            bytes_per_s=args.max_bytes_per_s,
-            max_peers_per_room=args.max_peers_per_room,
-            max_connections_per_address=args.max_connections_per_address,
-            idle_timeout_s=args.peer_idle_timeout,
-            sync_timeout_s=args.sync_timeout,
-            max_awareness_bytes=args.max_awareness_bytes,
-            flood_close_after_s=args.flood_close_after,
-        ),
-        rooms=RoomSettings(
-            snapshot_every=args.snapshot_every,
-            idle_timeout_s=args.idle_timeout,
-            max_board_bytes=args.max_board_bytes,
-            max_presence_per_connection=args.max_presence_per_connection,
-            max_presence_per_room=args.max_presence_per_room,
-        ),
         redis_url=args.redis_url,
-        redis_wait_replicas=args.redis_wait_replicas,
-        durability=args.durability,
         create_token=args.create_token or None,
-        max_events_per_hour=args.max_events_per_hour,
-        join_failures_per_minute=args.join_failures_per_minute,
-        join_ban_s=args.join_ban_s,
-        retain_days=args.retain_days,
         public_url=reach.url if args.public_url else None,
         lan_url=None if args.public_url else reach.url,
         loopback_only=reach.loopback_only,
@@ -79,13 +51,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name: reachable from wherever it resolves
-
-
-def _positive_days(text: str) -> float:
-    days = float(text)
-    if not 0 < days < 100_000:
-        raise argparse.ArgumentTypeError("must be a number of days above 0")
-    return days
 
 
 def _shown(redis_url: str) -> str:
@@ -310,23 +275,13 @@ def export(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="candor", description="Event-sourced collaborative whiteboard server.")
+    defaults = Settings()
     sub = parser.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="run the server (SQLite in one process, or several sharing Redis)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--data", default="./candor-data", help="data directory (default ./candor-data)")
-    s.add_argument("--max-message-bytes", type=int, default=MIB, help="largest accepted frame (default 1 MiB)")
-    s.add_argument("--snapshot-every", type=int, default=500, help="snapshot a room every N updates")
-    s.add_argument(
-        "--durability",
-        choices=DURABILITY,
-        default=DURABILITY_PROCESS,
-        help="SQLite: an accepted update survives a crash of the server process (default), "
-        "or of the whole machine (fsync per group commit: slower on most disks)",
-    )
-    s.add_argument("--idle-timeout", type=float, default=60.0, help="evict a room idle this many seconds")
-    s.add_argument("--max-board-bytes", type=int, default=2 * MIB, help="largest board (default 2 MiB)")
+    add_options(s)
     s.add_argument(
         "--open-rooms",
         action="store_true",
@@ -339,82 +294,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="a web origin (https://host) whose pages may open boards besides this server's own; repeatable",
     )
-    limits = PeerLimits()
-    s.add_argument("--max-messages-per-s", type=float, default=limits.messages_per_s, help="per connection")
-    s.add_argument("--max-bytes-per-s", type=float, default=limits.bytes_per_s, help="per connection")
-    s.add_argument("--max-peers-per-room", type=int, default=limits.max_peers_per_room)
-    s.add_argument("--max-connections-per-address", type=int, default=limits.max_connections_per_address)
-    rooms = RoomSettings()
-    s.add_argument(
-        "--max-presence-per-connection",
-        type=int,
-        default=rooms.max_presence_per_connection,
-        help="presence states (awareness client ids) one connection may show",
-    )
-    s.add_argument(
-        "--max-presence-per-room",
-        type=int,
-        default=rooms.max_presence_per_room,
-        help="presence states one room shows in all",
-    )
-    s.add_argument(
-        "--peer-idle-timeout", type=float, default=limits.idle_timeout_s, help="close a silent connection (seconds)"
-    )
-    s.add_argument(
-        "--sync-timeout",
-        type=float,
-        default=limits.sync_timeout_s,
-        help="close a connection that never syncs (seconds)",
-    )
-    s.add_argument(
-        "--flood-close-after",
-        type=float,
-        default=limits.flood_close_after_s,
-        help="close a connection throttled this many seconds without a break",
-    )
-    s.add_argument("--max-awareness-bytes", type=int, default=limits.max_awareness_bytes, help="largest presence state")
-    s.add_argument("--max-http-body-bytes", type=int, default=MIB, help="largest HTTP request body (413 past it)")
     s.add_argument(
         "--create-token",
         metavar="TOKEN",
         help="creating an event needs this token; default: none on a loopback host, a random one (printed) otherwise",
     )
-    defaults = Settings()
-    s.add_argument(
-        "--max-events-per-hour",
-        type=int,
-        default=defaults.max_events_per_hour,
-        help="events one address may create per hour (0: no limit)",
-    )
-    s.add_argument(
-        "--join-failures-per-minute",
-        type=int,
-        default=defaults.join_failures_per_minute,
-        help="wrong join codes one address may try in a minute before it is banned",
-    )
-    s.add_argument(
-        "--join-ban-s", type=float, default=defaults.join_ban_s, help="how long such an address is banned (seconds)"
-    )
-    s.add_argument(
-        "--retain-days",
-        type=_positive_days,
-        metavar="N",
-        help="erase events N days after their last activity (default: keep them until a facilitator erases them)",
-    )
-    s.add_argument("--outbox-limit", type=int, default=1024, help="frames queued to a slow reader before it is closed")
     s.add_argument(
         "--redis-url",
         metavar="URL",
         help="share boards with other processes through this Redis (redis://host:port/0), or through the "
         "Redis Cluster this node belongs to: log, fan-out, events",
-    )
-    s.add_argument(
-        "--redis-wait-replicas",
-        type=int,
-        default=0,
-        metavar="N",
-        help="answer and broadcast an update only once N replicas of its Redis shard have it (WAIT N): "
-        "a failover then loses nothing broadcast (default 0: the last ~second can be lost)",
     )
     s.add_argument("--workers", type=int, default=1, help="server processes on this port (N > 1 needs --redis-url)")
     s.add_argument("--open", action="store_true", help="open the start page in a browser")
@@ -437,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("replay", help="print a room's board as JSON as it stood at a point")
     r.add_argument("room")
     r.add_argument("--at", help="a seq number or an ISO 8601 time (default: now)")
-    r.add_argument("--data", default="./candor-data")
+    r.add_argument("--data", type=Path, default=defaults.data_dir)
     r.add_argument("--redis-url", metavar="URL", help="read the log from this Redis instead of --data")
     r.set_defaults(func=replay)
 
@@ -456,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         "public (only notes made public)",
     )
     e.add_argument("-o", "--output", help="file to write (default: a name made from the room or event)")
-    e.add_argument("--data", default="./candor-data")
+    e.add_argument("--data", type=Path, default=defaults.data_dir)
     e.set_defaults(func=export)
     return parser
 
