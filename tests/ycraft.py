@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from candor.protocol.update import (
-    ANY,
-    ANY_ARRAY,
-    ANY_INTEGER,
-    ANY_OBJECT,
-    HAS_ORIGIN,
-    HAS_PARENT_SUB,
-    HAS_RIGHT_ORIGIN,
-    ID,
-    TYPE,
-    write_any,
-    write_text,
-    write_uint,
-)
+from candor.protocol.lib0 import ANY_ARRAY, ANY_INTEGER, ANY_OBJECT, write_any, write_text, write_uint
+from candor.protocol.update import ANY, HAS_ORIGIN, HAS_PARENT_SUB, HAS_RIGHT_ORIGIN, ID, TYPE
 
 
 def item(

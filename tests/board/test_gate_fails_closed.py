@@ -14,7 +14,8 @@ from candor.board.gate import LoggedState
 from candor.board.projection import board_to_json
 from candor.errors import Forbidden, InvalidBoard, InvalidUpdate
 from candor.ids import SERVER_ACCESS
-from candor.protocol.update import ANY, TYPE, write_uint
+from candor.protocol.lib0 import write_uint
+from candor.protocol.update import ANY, TYPE
 from gatekit import ADA, BO, BOARD, FACILITATOR, SECTION, VIEWER, Room, Writer
 from ycraft import any_item, item, map_chain, nested_array, update, values
 

@@ -10,18 +10,8 @@ from hypothesis import strategies as st
 from pycrdt import Array, Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
 from candor.errors import InvalidUpdate
-from candor.protocol.update import (
-    ANY,
-    DELETED,
-    OPEN_BOUNDS,
-    TYPE,
-    UpdateBounds,
-    read_update,
-    value_spans,
-    write_any,
-    write_text,
-    write_uint,
-)
+from candor.protocol.lib0 import value_spans, write_any, write_text, write_uint
+from candor.protocol.update import ANY, DELETED, OPEN_BOUNDS, TYPE, UpdateBounds, read_update
 from ycraft import any_item, item, map_chain, nested_array, nested_object, update, values
 
 SENTENCES = [

@@ -25,13 +25,20 @@ deepest an item of the document may already be.
 from __future__ import annotations
 
 import bisect
-import math
 import re
-import struct as struct_module
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from candor.errors import InvalidUpdate
+from candor.protocol.lib0 import (
+    ANY_ONE_BYTE,
+    ANY_STRING,
+    DECODED_MAX,
+    Lib0Reader,
+    ValueLimits,
+    check_json_depth,
+    varint,
+)
 
 # Content kinds (the low bits of an item's info byte); GC and SKIP are structs of their own.
 GC, DELETED, JSON, BINARY, STRING, EMBED, FORMAT, TYPE, ANY, DOC, SKIP = range(11)
@@ -45,10 +52,6 @@ HAS_RIGHT_ORIGIN = 0x40
 HAS_PARENT_SUB = 0x20
 UNUSED_INFO_BIT = 0x10
 CONTENT_BITS = 0x0F
-
-# lib0 "any" tags
-ANY_UNDEFINED, ANY_NULL, ANY_INTEGER, ANY_FLOAT32, ANY_FLOAT64, ANY_BIGINT = 127, 126, 125, 124, 123, 122
-ANY_FALSE, ANY_TRUE, ANY_STRING, ANY_OBJECT, ANY_ARRAY, ANY_BUFFER = 121, 120, 119, 118, 117, 116
 
 # Clocks and lengths are 32-bit in Yrs (it wraps past that); client ids are JavaScript-safe integers.
 MAX_CLOCK = 2**31
@@ -69,9 +72,14 @@ class UpdateBounds:
     outside_depth: int = 0
     max_structs: int = 100_000
     max_values: int = 200_000
-    # Plain values are JSON values only: no undefined, bytes, big integers, NaN or infinities. pycrdt
-    # renders those in JSON as something else (NaN as null), so a reader of its JSON would not see them.
+    # Plain values are JSON values only (see ValueLimits).
     json_only: bool = False
+
+    # The same limits, as a lib0 reader takes them.
+    values: ValueLimits = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", ValueLimits(self.max_value_depth, self.max_values, self.json_only))
 
 
 # A free-form Yjs document (``--open-rooms``): every kind both Yjs and Yrs read alike.
@@ -130,54 +138,18 @@ class ReadUpdate:
         return struct if item[1] < struct.clock + struct.length else None
 
 
-# A varint: up to 9 bytes with the high bit set, then one without (64 bits at most).
-_VARINT = re.compile(rb"[\x80-\xff]{0,9}[\x00-\x7f]")
-# Varints already decoded: an update names the same client ids again and again (every field of a
-# note names the note's map), and so do the updates of one client.
-_DECODED: dict[bytes, int] = {}
-_DECODED_MAX = 4096
 _ID = re.compile(rb"[\x80-\xff]{0,9}[\x00-\x7f][\x80-\xff]{0,9}[\x00-\x7f]")
 _IDS: dict[bytes, ID] = {}
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    """The varuint at ``pos`` and where it ends."""
-    found = _VARINT.match(data, pos)
-    if found is None:
-        if pos >= len(data) or all(byte >= 0x80 for byte in data[pos:]):
-            raise IndexError("past the end")
-        raise InvalidUpdate("update rejected: a number is longer than 64 bits")
-    raw = found.group()
-    value = _DECODED.get(raw)
-    if value is None:
-        value = 0
-        for shift, byte in enumerate(raw):
-            value |= (byte & 0x7F) << (7 * shift)
-        if len(_DECODED) >= _DECODED_MAX:
-            _DECODED.clear()
-        _DECODED[raw] = value
-    return value, found.end()
+class _Reader(Lib0Reader):
+    """A lib0 reader that also reads an update's clocks, client ids and item ids, within its bounds."""
 
-
-class _Reader:
-    """A cursor over the update's bytes; reading past the end raises IndexError (refused by the caller)."""
-
-    __slots__ = ("bounds", "data", "pos", "values")
+    __slots__ = ("bounds",)
 
     def __init__(self, data: bytes, bounds: UpdateBounds) -> None:
-        self.data = data
-        self.pos = 0
+        super().__init__(data, bounds.values)
         self.bounds = bounds
-        self.values = 0
-
-    def uint(self) -> int:
-        data = self.data
-        byte = data[self.pos]
-        if byte < 0x80:
-            self.pos += 1
-            return byte
-        value, self.pos = _varint(data, self.pos)
-        return value
 
     def clock(self) -> int:
         value = self.uint()
@@ -191,99 +163,6 @@ class _Reader:
             raise InvalidUpdate("update rejected: a client id is out of range")
         return value
 
-    def count(self) -> int:
-        """A declared number of parts, each at least one byte long: more than the bytes left is a lie."""
-        value = self.uint()
-        if value > len(self.data) - self.pos:
-            raise InvalidUpdate("update rejected: it declares more parts than it holds")
-        return value
-
-    def raw(self) -> bytes:
-        size = self.uint()
-        end = self.pos + size
-        if end > len(self.data):
-            raise IndexError("past the end")
-        chunk = self.data[self.pos : end]
-        self.pos = end
-        return chunk
-
-    def text(self) -> str:
-        data, pos = self.data, self.pos
-        size = data[pos]
-        if size < 0x80:  # most strings here (root names, keys) are short
-            end = pos + 1 + size
-            if end > len(data):
-                raise IndexError("past the end")
-            chunk = data[pos + 1 : end]
-            self.pos = end
-        else:
-            chunk = self.raw()
-        try:
-            return chunk.decode()
-        except UnicodeDecodeError as exc:
-            raise InvalidUpdate("update rejected: a string is not UTF-8") from exc
-
-    def skip_text(self) -> int:
-        """Check a string without keeping it; its length in bytes."""
-        size = self.uint()
-        end = self.pos + size
-        if end > len(self.data):
-            raise IndexError("past the end")
-        if size and max(self.data[self.pos : end]) >= 0x80:
-            self.text_at(self.pos, end)
-        self.pos = end
-        return size
-
-    def text_at(self, start: int, end: int) -> str:
-        try:
-            return self.data[start:end].decode()
-        except UnicodeDecodeError as exc:
-            raise InvalidUpdate("update rejected: a string is not UTF-8") from exc
-
-    def any(self, depth: int) -> None:
-        """Check one lib0 "any" value (nested ``depth`` containers deep) without building it."""
-        self.values += 1
-        if self.values > self.bounds.max_values:
-            raise InvalidUpdate(f"update rejected: more than {self.bounds.max_values} values")
-        tag = self.data[self.pos]
-        self.pos += 1
-        if ANY_TRUE <= tag <= ANY_UNDEFINED:  # scalars
-            if self.bounds.json_only and tag in _NOT_JSON:
-                raise InvalidUpdate("update rejected: a value that is not a JSON value")
-            if tag == ANY_INTEGER:
-                self.uint()
-            elif tag == ANY_FLOAT32 or tag == ANY_FLOAT64:
-                size = 4 if tag == ANY_FLOAT32 else 8
-                start = self.pos
-                self.fixed(size)
-                if self.bounds.json_only:
-                    (number,) = struct_module.unpack(">f" if size == 4 else ">d", self.data[start : self.pos])
-                    if not math.isfinite(number):
-                        raise InvalidUpdate("update rejected: a number that is not finite")
-            elif tag == ANY_BIGINT:
-                self.fixed(8)
-            return
-        if tag == ANY_STRING:
-            self.skip_text()
-        elif tag == ANY_BUFFER:
-            if self.bounds.json_only:
-                raise InvalidUpdate("update rejected: a value that is not a JSON value")
-            self.raw()
-        elif tag == ANY_OBJECT or tag == ANY_ARRAY:
-            if depth >= self.bounds.max_value_depth:
-                raise InvalidUpdate(f"update rejected: a value is nested more than {self.bounds.max_value_depth} deep")
-            for _ in range(self.count()):
-                if tag == ANY_OBJECT:
-                    self.skip_text()
-                self.any(depth + 1)
-        else:
-            raise InvalidUpdate(f"update rejected: unknown value tag {tag}")
-
-    def fixed(self, size: int) -> None:
-        if self.pos + size > len(self.data):
-            raise IndexError("past the end")
-        self.pos += size
-
     def item_id(self) -> ID:
         """A client id and a clock, read in one go (an id is read for nearly every item)."""
         found = _ID.match(self.data, self.pos)
@@ -292,41 +171,15 @@ class _Reader:
             if known is not None:  # the fields of one note all name the note's map, for one
                 self.pos = found.end()
                 return known
-        client, pos = _varint(self.data, self.pos)
-        clock, end = _varint(self.data, pos)
+        client, pos = varint(self.data, self.pos)
+        clock, end = varint(self.data, pos)
         if client >= MAX_CLIENT or clock >= MAX_CLOCK:
             raise InvalidUpdate("update rejected: a client id or clock is out of range")
-        if len(_IDS) >= _DECODED_MAX:
+        if len(_IDS) >= DECODED_MAX:
             _IDS.clear()
         _IDS[self.data[self.pos : end]] = (client, clock)
         self.pos = end
         return (client, clock)
-
-
-def _json_depth(text: str, limit: int) -> None:
-    """Refuse JSON text whose arrays and objects nest deeper than ``limit`` (strings skipped)."""
-    depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                raise InvalidUpdate(f"update rejected: a value is nested more than {limit} deep")
-        elif char in "]}":
-            depth -= 1
-
-
-_ANY_ONE_BYTE = frozenset({ANY_NULL, ANY_TRUE, ANY_FALSE})
-_NOT_JSON = frozenset({ANY_UNDEFINED, ANY_BIGINT})
 
 
 def _utf16_length(text: str) -> int:
@@ -342,7 +195,7 @@ def _content(reader: _Reader, struct: Struct) -> int:
         pos = reader.pos
         if data[pos] == 1:  # one value, as every map entry holds: its common kinds read here at once
             tag = data[pos + 1]
-            if tag in _ANY_ONE_BYTE:
+            if tag in ANY_ONE_BYTE:
                 reader.pos = pos + 2
                 reader.values += 1
                 return 1
@@ -377,11 +230,11 @@ def _content(reader: _Reader, struct: Struct) -> int:
         reader.raw()
         return 1
     if kind == EMBED:
-        _json_depth(reader.text(), bounds.max_value_depth)
+        check_json_depth(reader.text(), bounds.max_value_depth)
         return 1
     if kind == FORMAT:
         reader.skip_text()
-        _json_depth(reader.text(), bounds.max_value_depth)
+        check_json_depth(reader.text(), bounds.max_value_depth)
         return 1
     raise InvalidUpdate(f"update rejected: content of kind {KIND_NAMES[kind]} has no place here")
 
@@ -541,68 +394,3 @@ def _measure_depths(read: ReadUpdate, bounds: UpdateBounds, outside: Outside) ->
                 raise InvalidUpdate(f"update rejected: shared types are nested more than {limit} deep")
             current.depth, current.root = depth, root
             stack.pop()
-
-
-def write_uint(value: int) -> bytes:
-    """A lib0 varuint."""
-    out = bytearray()
-    while value > 0x7F:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def write_text(text: str) -> bytes:
-    data = text.encode()
-    return write_uint(len(data)) + data
-
-
-def write_any(value: Any) -> bytes:
-    """A plain scalar (text, number, true/false, null) as a lib0 "any" value, as Yjs writes it."""
-    if value is None:
-        return bytes([ANY_NULL])
-    if value is True or value is False:
-        return bytes([ANY_TRUE if value else ANY_FALSE])
-    if isinstance(value, str):
-        return bytes([ANY_STRING]) + write_text(value)
-    if isinstance(value, int) and abs(value) <= 0x7FFFFFFF:
-        return bytes([ANY_INTEGER]) + _signed(value)
-    if isinstance(value, (int, float)):
-        return bytes([ANY_FLOAT64]) + struct_module.pack(">d", float(value))
-    raise TypeError(f"not a plain scalar: {type(value).__name__}")
-
-
-def _signed(value: int) -> bytes:
-    """lib0's signed varint: the first byte holds the sign and 6 bits, the others 7 bits each."""
-    magnitude = abs(value)
-    rest = magnitude >> 6
-    out = bytearray([(magnitude & 0x3F) | (0x40 if value < 0 else 0) | (0x80 if rest else 0)])
-    while rest:
-        byte = rest & 0x7F
-        rest >>= 7
-        out.append(byte | (0x80 if rest else 0))
-    return bytes(out)
-
-
-# Reading back the parts of content already read within some bounds: no bound of its own.
-_ANY_SIZE = UpdateBounds(frozenset(), frozenset(), max_value_depth=2**31, max_values=2**62)
-
-
-def value_spans(data: bytes, content_start: int) -> list[tuple[int, int]]:
-    """Where each value of an ``ANY`` content (as :attr:`Struct.content_start` gives it) starts and ends."""
-    reader = _Reader(data, _ANY_SIZE)
-    reader.pos = content_start
-    spans = []
-    for _ in range(reader.count()):
-        start = reader.pos
-        reader.any(0)
-        spans.append((start, reader.pos))
-    return spans
-
-
-def text_at(data: bytes, pos: int) -> tuple[str, int]:
-    """The string written at ``pos`` (a varuint length, then UTF-8), and where it ends."""
-    reader = _Reader(data, _ANY_SIZE)
-    reader.pos = pos
-    return reader.text(), reader.pos

@@ -24,6 +24,7 @@ from candor.errors import InvalidUpdate
 from candor.history.rebuild import rebuild
 from candor.ids import RoomId, Seq
 from candor.log.base import PurgeableLog
+from candor.protocol.lib0 import text_at, value_spans, write_any, write_text, write_uint
 from candor.protocol.update import (
     ANY,
     BINARY,
@@ -38,11 +39,6 @@ from candor.protocol.update import (
     Struct,
     UpdateBounds,
     read_update,
-    text_at,
-    value_spans,
-    write_any,
-    write_text,
-    write_uint,
 )
 from candor.workshops.controls import RoomControls
 from candor.workshops.reveal import DRAFTS_SEPARATOR
