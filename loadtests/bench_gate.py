@@ -51,7 +51,6 @@ import secrets
 import shutil
 import signal
 import sqlite3
-import struct
 import subprocess
 import sys
 import tempfile
@@ -68,6 +67,11 @@ from websockets.client import ClientProtocol
 from websockets.frames import Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
+
+from candor.protocol import SyncStep1, SyncStep2, SyncUpdate, encode_sync_step1, encode_sync_step2, encode_update
+from candor.protocol.codec import PermissionDenied, decode_server_message
+from candor.protocol.lib0 import write_any, write_text, write_uint
+from candor.protocol.update import read_update
 
 try:  # optional, faster event loop (uvicorn[standard] brings it)
     import uvloop
@@ -100,46 +104,11 @@ OTHER_LOAD_PCT = 10.0
 NA = "\u2013"
 
 # ====================================================================== wire protocol
+# Frames are read and written by candor.protocol's codec, notes written by its lib0 writers.
 
-MSG_SYNC, MSG_AWARENESS, MSG_AUTH, MSG_QUERY_AWARENESS = 0, 1, 2, 3
-SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE = 0, 1, 2
-AUTH_PERMISSION_DENIED = 0
 EMPTY_UPDATE = b"\x00\x00"
 
 monotonic = time.monotonic
-
-
-def var_uint(n: int) -> bytes:
-    out = bytearray()
-    while n > 127:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def read_var_uint(buf: bytes, pos: int) -> tuple[int, int]:
-    n = shift = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        n |= (b & 0x7F) << shift
-        if b < 0x80:
-            return n, pos
-        shift += 7
-
-
-def var_bytes(b: bytes) -> bytes:
-    return var_uint(len(b)) + b
-
-
-def var_string(s: str) -> bytes:
-    return var_bytes(s.encode())
-
-
-def read_var_bytes(buf: bytes, pos: int) -> tuple[bytes, int]:
-    n, pos = read_var_uint(buf, pos)
-    return buf[pos : pos + n], pos + n
 
 
 # ====================================================================== notes
@@ -168,24 +137,7 @@ def note_fields(author: str, gidx: int, k: int, t: float) -> list[tuple[str, Any
     ]
 
 
-def _any(value: Any) -> bytes:
-    """lib0 'any' encoding of a plain value, as Yrs writes it."""
-    if value is None:
-        return b"\x7e"
-    if value is True:
-        return b"\x78"
-    if value is False:
-        return b"\x79"
-    if isinstance(value, str):
-        return b"\x77" + var_string(value)
-    if isinstance(value, (int, float)):
-        f = float(value)
-        as32 = struct.unpack(">f", struct.pack(">f", f))[0] if abs(f) < 3.4e38 else None
-        return b"\x7c" + struct.pack(">f", f) if as32 == f else b"\x7b" + struct.pack(">d", f)
-    raise TypeError(f"no encoding for {type(value).__name__}")
-
-
-_NOTES_ROOT = b"\x27\x01" + var_string("notes")  # Item, ContentType, parentSub; parent = root "notes"
+_NOTES_ROOT = b"\x27\x01" + write_text("notes")  # Item, ContentType, parentSub; parent = root "notes"
 
 
 def encode_note(client_id: int, clock: int, note_id: str, fields: list[tuple[str, Any]]) -> bytes:
@@ -194,30 +146,36 @@ def encode_note(client_id: int, clock: int, note_id: str, fields: list[tuple[str
     One Item holding a new Y.Map (typeRef 1), then one ContentAny Item per field whose
     parent is that map's ID; no origins (new keys), empty delete set.
     """
-    cid = var_uint(client_id)
-    parent = b"\x28\x00" + cid + var_uint(clock)
-    out = [b"\x01", var_uint(1 + len(fields)), cid, var_uint(clock), _NOTES_ROOT, var_string(note_id), b"\x01"]
+    cid = write_uint(client_id)
+    parent = b"\x28\x00" + cid + write_uint(clock)
+    out = [b"\x01", write_uint(1 + len(fields)), cid, write_uint(clock), _NOTES_ROOT, write_text(note_id), b"\x01"]
     for key, value in fields:
-        out += (parent, var_string(key), b"\x01", _any(value))
+        out += (parent, write_text(key), b"\x01", write_any(value))
     out.append(b"\x00")
     return b"".join(out)
 
 
 def fast_encoder_matches_pycrdt() -> bool:
-    """The direct encoding is byte-identical to what pycrdt emits for the same note."""
+    """The direct encoding makes the same note as pycrdt does, and passes Candor's update reader.
+
+    Not byte for byte: lib0 writes whole numbers as integers, as Yjs does, where Yrs writes floats.
+    """
     for cid, n in ((1, 3), (0x7FFFFFFF, 15), (123456789, 2)):
         doc: Doc[Any] = Doc(client_id=cid)
         notes = doc.get("notes", type=Map)
+        direct: Doc[Any] = Doc()
         clock = 0
         for k in range(n):
             fields = note_fields("u-" + secrets.token_urlsafe(8), cid % 1000, k, 1234.5 + k * 1001.123)
             fields.append(("z", 1.5e300 if k % 2 else -3))
             note_id = f"n-{cid}-{k}"
-            sv = doc.get_state()
             notes[note_id] = Map(dict(fields))
-            if doc.get_update(sv) != encode_note(cid, clock, note_id, fields):
-                return False
+            update = encode_note(cid, clock, note_id, fields)
+            read_update(update)
+            direct.apply_update(update)
             clock += 1 + len(fields)
+        if direct.get("notes", type=Map).to_py() != notes.to_py() or direct.get_state() != doc.get_state():
+            return False
     return True
 
 
@@ -373,7 +331,7 @@ class Client:
         await loop.create_connection(lambda: WSConn(self, uri), uri.host, uri.port)
         await self.handshake
         doc = self.view if self.view is not None else self.writer
-        self.send(bytes([MSG_SYNC, SYNC_STEP1]) + var_bytes(doc.get_state() if doc is not None else b"\x00"))
+        self.send(encode_sync_step1(doc.get_state() if doc is not None else b"\x00"))
         await self.synced.wait()
 
     def send(self, data: bytes) -> None:
@@ -420,41 +378,28 @@ class Client:
             b.win_recv_msgs += 1
         view = self.view
         try:
-            mtype, pos = read_var_uint(msg, 0)
-            if mtype == MSG_SYNC:
-                stype, pos = read_var_uint(msg, pos)
-                if stype == SYNC_UPDATE:
-                    if inwin:
-                        b.win_update_msgs += 1
-                        b.win_update_bytes += len(msg)
-                    if view is not None:
-                        payload, _ = read_var_bytes(msg, pos)
-                        b.cur_recv = now
-                        view.apply_update(payload)
-                elif stype == SYNC_STEP1:
-                    sv, _ = read_var_bytes(msg, pos)
-                    doc = view if view is not None else self.writer
-                    update = doc.get_update(sv) if doc is not None else EMPTY_UPDATE
-                    self.send(bytes([MSG_SYNC, SYNC_STEP2]) + var_bytes(update))
-                elif stype == SYNC_STEP2:
-                    payload, _ = read_var_bytes(msg, pos)
-                    if view is not None:
-                        b.cur_recv = now
-                        view.apply_update(payload)
-                    self.synced.set()
-                else:
-                    b.protocol_errors += 1
-                    b.error(f"unknown sync sub-type {stype}")
-            elif mtype == MSG_AUTH:
-                sub, pos = read_var_uint(msg, pos)
-                if sub == AUTH_PERMISSION_DENIED:
-                    reason, _ = read_var_bytes(msg, pos)
-                    b.permission_denied += 1
-                    b.error(f"permission denied: {reason.decode(errors='replace')}")
-                else:
-                    b.other_msgs[f"auth{sub}"] = b.other_msgs.get(f"auth{sub}", 0) + 1
+            message = decode_server_message(msg)
+            if isinstance(message, SyncUpdate):
+                if inwin:
+                    b.win_update_msgs += 1
+                    b.win_update_bytes += len(msg)
+                if view is not None:
+                    b.cur_recv = now
+                    view.apply_update(message.update)
+            elif isinstance(message, SyncStep1):
+                doc = view if view is not None else self.writer
+                update = doc.get_update(message.state_vector) if doc is not None else EMPTY_UPDATE
+                self.send(encode_sync_step2(update))
+            elif isinstance(message, SyncStep2):
+                if view is not None:
+                    b.cur_recv = now
+                    view.apply_update(message.update)
+                self.synced.set()
+            elif isinstance(message, PermissionDenied):
+                b.permission_denied += 1
+                b.error(f"permission denied: {message.reason}")
             else:
-                key = {MSG_AWARENESS: "awareness", MSG_QUERY_AWARENESS: "query_awareness"}.get(mtype, f"type{mtype}")
+                key = type(message).__name__
                 b.other_msgs[key] = b.other_msgs.get(key, 0) + 1
         except Exception as exc:  # a malformed message: count it, keep going
             b.protocol_errors += 1
@@ -474,7 +419,7 @@ class Client:
             sv = self.writer.get_state()
             self.writer.get("notes", type=Map)[note_id] = Map(dict(fields))
             update = self.writer.get_update(sv)
-        return bytes([MSG_SYNC, SYNC_UPDATE]) + var_bytes(update)
+        return encode_update(update)
 
 
 class WSConn(asyncio.Protocol):

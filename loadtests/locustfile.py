@@ -58,10 +58,11 @@ from gevent.event import Event
 from locust import User, events, task
 from locust.env import Environment
 from pycrdt import Array, Map
-from ywire import BoardReplica, Closed, PermissionDenied, YSocket
+from ywire import BoardReplica, Closed, YSocket
 
 from candor.errors import CandorError
 from candor.protocol import AwarenessUpdate, SyncStep2, SyncUpdate
+from candor.protocol.codec import PermissionDenied
 
 monotonic = time.monotonic
 STAMP = " |t="

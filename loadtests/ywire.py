@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import websocket
-from pycrdt import Awareness, Decoder, Doc, Map
+from pycrdt import Awareness, Doc, Map
 
 from candor.board.transact import transact
 from candor.protocol import (
@@ -26,22 +26,14 @@ from candor.protocol import (
     SyncStep1,
     SyncStep2,
     SyncUpdate,
-    decode_message,
     encode_awareness,
     encode_sync_step1,
     encode_sync_step2,
     encode_update,
 )
-from candor.protocol.codec import MESSAGE_AUTH
+from candor.protocol.codec import ServerMessage, decode_server_message
 
 NORMAL_CLOSE = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class PermissionDenied:
-    """The server refused an update (y-websocket's auth message); a close follows."""
-
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,20 +42,6 @@ class Closed:
 
     code: int
     reason: str
-
-
-ServerMessage = Message | PermissionDenied
-
-
-def decode_server_frame(frame: bytes) -> ServerMessage:
-    """One binary frame from the server as a message value; raises candor's ProtocolError when malformed."""
-    # Message types below 128 are one-byte varints, so the first byte is the type.
-    if frame[:1] == bytes((MESSAGE_AUTH,)):
-        decoder = Decoder(frame)
-        decoder.read_var_uint()  # message type: auth
-        decoder.read_var_uint()  # auth type: permission denied
-        return PermissionDenied(decoder.read_var_string())
-    return decode_message(frame)
 
 
 class _ReadAhead:
@@ -126,7 +104,7 @@ class YSocket:
             return Closed(int.from_bytes(data[:2], "big"), data[2:].decode(errors="replace"))
         if opcode != websocket.ABNF.OPCODE_BINARY:
             return Closed(1003, "the server sent a text frame")
-        return decode_server_frame(data)
+        return decode_server_message(data)
 
     def close(self) -> None:
         """Start a clean close; the receiving greenlet sees the server's answer as ``Closed``."""

@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from pycrdt import Awareness, Decoder, Doc, Map
+from pycrdt import Awareness, Doc, Map
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -24,7 +24,7 @@ from candor.protocol import (
     encode_sync_step2,
     encode_update,
 )
-from candor.protocol.codec import MESSAGE_AUTH
+from candor.protocol.codec import MESSAGE_AUTH, PermissionDenied, decode_server_message
 
 
 class YClient:
@@ -90,14 +90,11 @@ class YClient:
 
     def denied_reasons(self) -> list[str]:
         """The reasons of the permission-denied frames received, in order."""
-        reasons = []
-        for frame in self.denied:
-            decoder = Decoder(frame)
-            decoder.read_var_uint()  # message type: auth
-            decoder.read_var_uint()  # auth type: permission denied
-            reason = decoder.read_message()
-            reasons.append(reason.decode() if reason else "")
-        return reasons
+        return [
+            message.reason
+            for message in map(decode_server_message, self.denied)
+            if isinstance(message, PermissionDenied)
+        ]
 
     async def closed_by_server(self, within_s: float = 5.0) -> tuple[int | None, str]:
         """Wait until the server closes the connection; its close code and reason."""

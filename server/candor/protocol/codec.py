@@ -70,6 +70,17 @@ class QueryAwareness:
 Message = SyncStep1 | SyncStep2 | SyncUpdate | AwarenessUpdate | QueryAwareness
 
 
+@dataclass(frozen=True, slots=True)
+class PermissionDenied:
+    """The server refused an update (y-websocket's auth message): what a client reads, never what it sends."""
+
+    reason: str
+
+
+# What a client may receive: any message, or a refusal.
+ServerMessage = Message | PermissionDenied
+
+
 def _read_uint(decoder: Decoder) -> int:
     try:
         value = decoder.read_var_uint()
@@ -121,6 +132,20 @@ def decode_message(frame: bytes) -> Message:
     if decoder.length != 0:
         raise ProtocolError("trailing bytes after the message")
     return message
+
+
+def decode_server_message(frame: bytes) -> ServerMessage:
+    """Decode one binary frame a client received from a server (benchmarks and tests are such clients)."""
+    if frame[:1] == bytes((MESSAGE_AUTH,)):
+        decoder = Decoder(frame)
+        decoder.read_var_uint()  # message type: auth
+        if _read_uint(decoder) != AUTH_PERMISSION_DENIED:
+            raise UnsupportedMessage("unknown auth message type")
+        reason = _read_bytes(decoder)
+        if decoder.length != 0:
+            raise ProtocolError("trailing bytes after the message")
+        return PermissionDenied(reason.decode(errors="replace"))
+    return decode_message(frame)
 
 
 _SYNC_STEP1_HEADER = write_var_uint(YMessageType.SYNC) + write_var_uint(YSyncMessageType.SYNC_STEP1)
