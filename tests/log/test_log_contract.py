@@ -8,7 +8,8 @@ import pytest
 
 from candor.errors import LogConflict, LogUnavailable
 from candor.ids import PeerId, RoomId, Seq
-from candor.log.base import Entry, EventLog, LogRecord, PurgeableLog, SnapshotRecord
+from candor.log.base import Entry, EventLog, LogRecord, SnapshotRecord
+from candor.log.redaction import PurgeableLog
 
 ROOM = RoomId("room-a")
 OTHER = RoomId("room-b")

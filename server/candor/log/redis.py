@@ -48,7 +48,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from candor.errors import LogConflict, LogUnavailable, RoomOutdated
 from candor.ids import RoomId, Seq
-from candor.log.base import Entry, LogRecord, SnapshotRecord, UpdateRewrite, numbered
+from candor.log.base import Entry, LogRecord, SnapshotRecord, numbered
 from candor.log.codec import (
     decode_chunk,
     decode_record,
@@ -57,6 +57,7 @@ from candor.log.codec import (
     encode_record,
     encode_snapshot,
 )
+from candor.log.redaction import UpdateRewrite
 from candor.log.redis_client import Client, as_bytes, connect, is_cluster, rewrite_persistence
 
 logger = logging.getLogger("candor.log.redis")
