@@ -137,14 +137,14 @@ def serve(args: argparse.Namespace) -> int:
 
 async def _replay(data: Path, room: str, at: str | None, redis_url: str | None = None) -> dict[str, object]:
     from candor.http.api import board_at
-    from candor.log.base import EventLog
     from candor.log.redis import RedisLog
+    from candor.log.snapshots import SnapshottedLog
     from candor.log.sqlite import SqliteLog
     from candor.workshops.redis import RedisEventStore
     from candor.workshops.service import is_board_room
     from candor.workshops.store import EventStore, SqliteEventStore
 
-    log: EventLog = await RedisLog.connect(redis_url) if redis_url else SqliteLog(data / "candor.sqlite3")
+    log: SnapshottedLog = await RedisLog.connect(redis_url) if redis_url else SqliteLog(data / "candor.sqlite3")
     try:
         store: EventStore = (
             await RedisEventStore.connect(redis_url) if redis_url else SqliteEventStore(data / "events.sqlite3")

@@ -153,7 +153,21 @@ class PeerTooSlow(CandorError):
     code = "peer_too_slow"
 
 
-class LogUnavailable(CandorError):
+class StorageError(CandorError):
+    """Storage (the event log, its snapshots, the event store) failed; not the client's doing."""
+
+    ws_close_code = WS_1011_INTERNAL_ERROR
+    http_status = 500
+    code = "storage_error"
+
+
+class CorruptRecord(StorageError):
+    """A stored record, snapshot or archive chunk that cannot be decoded: the room cannot be loaded as it is."""
+
+    code = "corrupt_record"
+
+
+class LogUnavailable(StorageError):
     """The event log cannot accept or serve records right now."""
 
     ws_close_code = WS_1013_TRY_AGAIN_LATER
@@ -183,7 +197,7 @@ class RoomOutdated(RoomClosing):
     code = "room_outdated"
 
 
-class LogConflict(CandorError):
+class LogConflict(StorageError):
     """A record with this room and seq is already stored (a second writer?)."""
 
     ws_close_code = WS_1011_INTERNAL_ERROR

@@ -46,16 +46,15 @@ async def append(log: RedisLog, room: RoomId, count: int) -> list[LogRecord]:
 class Node:
     """One simulated process: its own log client and its own broker."""
 
-    def __init__(self, log: RedisLog, broker: RedisBroker, node_id: str) -> None:
+    def __init__(self, log: RedisLog, broker: RedisBroker) -> None:
         self.log = log
         self.broker = broker
-        self.broker.node_id = node_id.encode()
         self.inboxes: dict[RoomId, Inbox] = {}
 
     @classmethod
     async def connect(cls, url: str, node_id: str) -> Node:
-        log = await RedisLog.connect(url, chunk_records=4, retain_records=6)
-        return cls(log, await RedisBroker.connect(url, log), node_id)
+        log = await RedisLog.connect(url, node_id=node_id.encode(), chunk_records=4, retain_records=6)
+        return cls(log, await RedisBroker.connect(url, log, node_id.encode()))
 
     async def subscribe(self, room: RoomId, present: bytes | None = None) -> Inbox:
         inbox = self.inboxes.setdefault(room, Inbox())

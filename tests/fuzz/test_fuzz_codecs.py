@@ -1,7 +1,7 @@
 """Property-based fuzzing of everything that parses outside input: frames, updates, log records, templates.
 
 Whatever the bytes, the parsers either return a value or raise the documented
-error (ProtocolError / InvalidTemplate / InvalidBoard / Forbidden); nothing else
+error (ProtocolError / CorruptRecord / InvalidTemplate / InvalidBoard / Forbidden); nothing else
 escapes, and a refused update leaves the board as it was.
 """
 
@@ -18,7 +18,15 @@ from candor.board.gate import BoardGate, LoggedState
 from candor.board.initial import initial_board
 from candor.board.projection import board_to_json
 from candor.board.templates import builtin_templates, template_to_json, validate_template
-from candor.errors import CandorError, Forbidden, InvalidBoard, InvalidTemplate, InvalidUpdate, ProtocolError
+from candor.errors import (
+    CandorError,
+    CorruptRecord,
+    Forbidden,
+    InvalidBoard,
+    InvalidTemplate,
+    InvalidUpdate,
+    ProtocolError,
+)
 from candor.ids import Access, Role
 from candor.log import decode_record, encode_record
 from candor.log.base import LogRecord
@@ -88,10 +96,10 @@ def test_any_frame_decodes_or_is_a_protocol_error(frame: bytes) -> None:
         ),
     )
 )
-def test_any_log_record_bytes_decode_or_are_a_protocol_error(data: bytes) -> None:
+def test_any_log_record_bytes_decode_or_are_a_corrupt_record(data: bytes) -> None:
     try:
         record = decode_record(data)
-    except ProtocolError:
+    except CorruptRecord:
         return
     assert decode_record(encode_record(record)) == record
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from candor.errors import ProtocolError
+from candor.errors import CorruptRecord, ProtocolError
 from candor.ids import PeerId, RoomId, Seq
 from candor.log import RECORD_VERSION, LogRecord, decode_record, encode_record
 
@@ -32,6 +32,8 @@ def test_record_is_a_versioned_msgpack_array() -> None:
     ],
     ids=["not-msgpack", "map", "unknown-version", "short", "seq-as-text", "seq-zero"],
 )
-def test_bad_records_are_rejected(data: bytes) -> None:
-    with pytest.raises(ProtocolError):
+def test_bad_records_are_corrupt_records_not_protocol_errors(data: bytes) -> None:
+    """Stored bytes that do not decode are storage's failure (close 1011), not the client's (1002)."""
+    with pytest.raises(CorruptRecord) as raised:
         decode_record(data)
+    assert not isinstance(raised.value, ProtocolError)

@@ -11,7 +11,7 @@ import pytest
 
 from candor.errors import LogUnavailable
 from candor.ids import PeerId, RoomId, Seq
-from candor.log import sqlite
+from candor.log import sqlite_db
 from candor.log.base import Entry
 from candor.log.sqlite import SqliteLog
 
@@ -25,7 +25,7 @@ def entry(time_ms: int, update: bytes = b"\x00\x00") -> Entry:
 
 async def test_a_batch_that_fails_forgets_the_heads_it_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two appends committed together; one breaks the batch: neither is stored, and no seq is skipped."""
-    monkeypatch.setattr(sqlite, "GROUP_WINDOW_S", math.inf)  # appends of one loop turn always share a commit
+    monkeypatch.setattr(sqlite_db, "GROUP_WINDOW_S", math.inf)  # appends of one loop turn always share a commit
     log = SqliteLog(tmp_path / "log.sqlite3")
     try:
         await log.append(ROOM, [entry(1)])

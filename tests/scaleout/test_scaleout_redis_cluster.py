@@ -34,7 +34,7 @@ from test_scaleout_process_kill import test_clients_of_a_killed_process_move_to_
 
 from candor.errors import WS_1013_TRY_AGAIN_LATER
 from candor.ids import RoomId
-from candor.log.redis import room_key
+from candor.log.redis_names import room_key
 from redis_cluster import LocalCluster
 from yclient import yclient
 

@@ -28,7 +28,10 @@ class Broker(Protocol):
     """
 
     async def start(self) -> None:
-        """Start the broker's own tasks; they run until :meth:`close`."""
+        """Start the broker's own tasks, in a task group the broker holds; they run until :meth:`close`.
+
+        Its owner (the app's lifespan) calls both, once each.
+        """
         ...
 
     async def subscribe(
@@ -57,5 +60,5 @@ class Broker(Protocol):
         ...
 
     async def close(self) -> None:
-        """Stop the broker's tasks and release its connections."""
+        """Stop the broker's tasks, wait until each has ended, and release its connections."""
         ...

@@ -38,49 +38,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
 
+from candor.broker.backoff import Backoff
 from candor.broker.base import AwarenessCallback, AwarenessSource, RecordsCallback
 from candor.errors import CandorError, LogUnavailable
 from candor.ids import RoomId, Seq
-from candor.log.base import EventLog, LogRecord
+from candor.log.base import LogRecord
 from candor.log.codec import decode_record
-from candor.log.redis import RedisLog, room_key, seq_of, stream_id
+from candor.log.redis import RedisLog
 from candor.log.redis_client import Client, as_bytes, connect
+from candor.log.redis_names import (
+    AWARENESS,
+    NEWS,
+    QUERY,
+    decode_relay,
+    encode_relay,
+    room_channel,
+    room_key,
+    seq_of,
+    stream_id,
+)
 
 logger = logging.getLogger("candor.broker")
 
 SWEEP_S = 1.0
 READ_COUNT = 512
-BACKOFF_MIN_S = 0.05
-BACKOFF_MAX_S = 2.0
 SET_ASIDE_S = 30.0
 PUBSUB_POLL_S = 0.05
 CHANNEL_READY_S = 1.0
 OUTBOX_LIMIT = 4096
 PUBLISH_BATCH = 256
-
-AWARENESS = b"A"
-QUERY = b"Q"
-NEWS = b"N"  # published by the append script: payload = the room's new head seq
-
-
-def encode_relay(kind: bytes, node: bytes, payload: bytes = b"") -> bytes:
-    """A pub/sub message: kind (1 byte), length of the node id (1 byte), node id, payload."""
-    return kind + bytes([len(node)]) + node + payload
-
-
-def decode_relay(data: bytes) -> tuple[bytes, bytes, bytes]:
-    """``(kind, node, payload)``; ValueError for a message too short to hold its header."""
-    if len(data) < 2 or len(data) < 2 + data[1]:
-        raise ValueError("relay message is shorter than its header")
-    end = 2 + data[1]
-    return data[:1], data[2:end], data[end:]
 
 
 @dataclass(eq=False)
@@ -93,36 +85,15 @@ class _Subscription:
     set_aside_until: float = 0.0
 
 
-class _Backoff:
-    """Sleeps longer after each failure in a row; says so once when failing starts and once when it ends."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.delay_s: float | None = None
-
-    def succeeded(self) -> None:
-        if self.delay_s is not None:
-            logger.info("broker %s: Redis answers again", self.what)
-            self.delay_s = None
-
-    async def failed(self, exc: Exception) -> None:
-        if self.delay_s is None:
-            expected = isinstance(exc, (RedisError, CandorError))
-            logger.warning("broker %s failed, retrying: %s", self.what, exc, exc_info=None if expected else exc)
-            self.delay_s = BACKOFF_MIN_S
-        else:
-            self.delay_s = min(self.delay_s * 2, BACKOFF_MAX_S)
-        await asyncio.sleep(self.delay_s)
-
-
 class RedisBroker:
     """The broker of ``candor serve --redis-url``; its tasks run from :meth:`start` to :meth:`close`."""
 
-    def __init__(self, client: Client, reader: Client, log: EventLog, node_id: str = "") -> None:
+    def __init__(self, client: Client, reader: Client, log: RedisLog, node_id: bytes) -> None:
+        """``node_id``: this process's id in relayed messages, the one its ``log`` announces appends with."""
         self._redis = client
         self._reader = reader  # the stream reads, on a connection of their own
         self._log = log
-        self.node_id = (node_id or secrets.token_hex(6)).encode()
+        self.node_id = node_id
         self._subs: dict[RoomId, _Subscription] = {}
         self._generation = 0  # bumped whenever the set of rooms changes
         self._dirty: set[RoomId] = set()  # rooms with news from other processes, to read
@@ -130,37 +101,33 @@ class RedisBroker:
         self._channels_ready: set[RoomId] = set()  # awareness channels Redis confirmed
         self._channel_waiters: dict[RoomId, asyncio.Future[None]] = {}
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX_LIMIT)
-        self._tasks: list[asyncio.Task[None]] = []
+        # The broker's loops, owned by a task group entered by start() and left by close().
+        self._lifetime = contextlib.AsyncExitStack()
+        self._loops: list[asyncio.Task[None]] = []
         self._closed = False
 
-    @property
-    def node_id(self) -> bytes:
-        return self._node_id
-
-    @node_id.setter
-    def node_id(self, value: bytes) -> None:
-        """This process's id in relayed messages; the log announces our appends with it, so we skip them."""
-        self._node_id = value
-        if isinstance(self._log, RedisLog):
-            self._log.news_prefix = encode_relay(NEWS, value)
-
     @classmethod
-    async def connect(cls, url: str, log: EventLog) -> RedisBroker:
+    async def connect(cls, url: str, log: RedisLog, node_id: bytes) -> RedisBroker:
         """A broker over the Redis (or Redis Cluster) at ``url``; LogUnavailable when it does not answer."""
-        return cls(await connect(url), await connect(url, single=True), log)
+        return cls(await connect(url), await connect(url, single=True), log, node_id)
 
     async def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._read_streams(), name="broker:streams"),
-            asyncio.create_task(self._listen(), name="broker:awareness-in"),
-            asyncio.create_task(self._publish(), name="broker:awareness-out"),
+        """Start the loops (reading streams, relaying awareness in and out) in the broker's task group."""
+        if self._loops:
+            return
+        group = await self._lifetime.enter_async_context(asyncio.TaskGroup())
+        self._loops = [
+            group.create_task(self._read_streams(), name="broker:streams"),
+            group.create_task(self._listen(), name="broker:awareness-in"),
+            group.create_task(self._publish(), name="broker:awareness-out"),
         ]
 
     async def close(self) -> None:
+        """Stop the loops (the task group waits for each to end) and release both connections."""
         self._closed = True
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for loop in self._loops:  # they retry forever: only cancelling ends them
+            loop.cancel()
+        await self._lifetime.aclose()
         await self._reader.aclose()
         await self._redis.aclose()
 
@@ -207,7 +174,7 @@ class RedisBroker:
         self._news.set()
 
     async def _read_streams(self) -> None:
-        backoff = _Backoff("stream reader")
+        backoff = Backoff("stream reader")
         next_sweep = 0.0
         while True:
             timeout = max(0.0, next_sweep - time.monotonic())
@@ -262,8 +229,7 @@ class RedisBroker:
             records.append(record)
             delivered = record.seq
         sub.cursor, sub.delivered = cursor, delivered
-        if isinstance(self._log, RedisLog):
-            self._log.saw(room, delivered)
+        self._log.saw(room, delivered)
         if records:
             try:
                 sub.on_records(records)
@@ -300,10 +266,10 @@ class RedisBroker:
         if self._closed:
             return
         with contextlib.suppress(asyncio.QueueFull):  # presence is renewed by its clients; dropping is safe
-            self._outbox.put_nowait((room_key(room, "awareness"), message))
+            self._outbox.put_nowait((room_channel(room), message))
 
     async def _publish(self) -> None:
-        backoff = _Backoff("awareness publisher")
+        backoff = Backoff("awareness publisher")
         while True:
             batch = [await self._outbox.get()]
             while not self._outbox.empty() and len(batch) < PUBLISH_BATCH:
@@ -319,7 +285,7 @@ class RedisBroker:
                 backoff.succeeded()
 
     async def _listen(self) -> None:
-        backoff = _Backoff("awareness listener")
+        backoff = Backoff("awareness listener")
         while True:
             pubsub: Any = self._redis.pubsub()
             try:
@@ -331,13 +297,13 @@ class RedisBroker:
                 with contextlib.suppress(RedisError):
                     await pubsub.aclose()
 
-    async def _listen_on(self, pubsub: Any, backoff: _Backoff) -> None:
+    async def _listen_on(self, pubsub: Any, backoff: Backoff) -> None:
         joined: dict[bytes, RoomId] = {}
         generation: int | None = None
         while True:
             if generation != self._generation:  # the rooms changed since we last looked
                 generation = self._generation
-                wanted = {room_key(room, "awareness").encode(): room for room in self._subs}
+                wanted = {room_channel(room).encode(): room for room in self._subs}
                 new = {channel: room for channel, room in wanted.items() if channel not in joined}
                 if new:
                     await pubsub.ssubscribe(*new)

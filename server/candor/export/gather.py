@@ -24,7 +24,7 @@ from candor.export.themes import (
 )
 from candor.history.rebuild import rebuild
 from candor.ids import RoomId
-from candor.log.base import PurgeableLog
+from candor.log.redaction import PurgeableLog
 from candor.workshops.details import EventDetails
 
 # Hears (room, records replayed, records to replay) while a room is rebuilt.

@@ -14,6 +14,7 @@ from candor.board.safe import EntryIndex, apply_stored
 from candor.errors import BadRequest
 from candor.ids import RoomId, Seq
 from candor.log.base import EventLog
+from candor.log.snapshots import SnapshottedLog
 
 _SEQ = re.compile(r"[0-9]+", re.ASCII)
 # A point is at most this long (an ISO time with microseconds and an offset is 32 characters).
@@ -89,7 +90,7 @@ async def resolve_seq(log: EventLog, room: RoomId, point: PointInTime | None) ->
 
 
 async def rebuild(
-    log: EventLog, room: RoomId, seq: Seq, progress: Progress | None = None, *, board: bool = True
+    log: SnapshottedLog, room: RoomId, seq: Seq, progress: Progress | None = None, *, board: bool = True
 ) -> Rebuilt:
     """The document after records ``1..seq``, starting from the nearest snapshot.
 

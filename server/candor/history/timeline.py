@@ -26,7 +26,8 @@ from candor.board import model
 from candor.board.safe import EntryIndex, apply_stored
 from candor.history.rebuild import format_moment
 from candor.ids import RoomId, Seq
-from candor.log.base import EventLog, LogRecord
+from candor.log.base import LogRecord
+from candor.log.snapshots import SnapshottedLog
 
 ANONYMOUS = "anonymous"
 DEFAULT_LIMIT = 100
@@ -247,7 +248,7 @@ def _notes_of(doc: Doc[Any]) -> dict[str, Any]:
     return notes if isinstance(notes, dict) else {}
 
 
-async def timeline(log: EventLog, room: RoomId, after: Seq, limit: int = DEFAULT_LIMIT) -> TimelinePage:
+async def timeline(log: SnapshottedLog, room: RoomId, after: Seq, limit: int = DEFAULT_LIMIT) -> TimelinePage:
     """The events of records after ``after``: at most ``limit`` of them, unless one record alone holds more.
 
     A page holds whole records, so ``next`` (the last seq it covers) is a

@@ -10,7 +10,7 @@ from candor.errors import BadRoomName, CandorError, InvalidTemplate, RoomNotFoun
 from candor.history.rebuild import PointInTime, parse_point, rebuild, resolve_seq
 from candor.http.inputs import query_point, token_of
 from candor.ids import RoomId, is_valid_room_id
-from candor.log.base import EventLog
+from candor.log.snapshots import SnapshottedLog
 from candor.settings import Settings
 from candor.workshops.retention import retention_notice
 
@@ -42,7 +42,7 @@ async def server_info(request: Request) -> JSONResponse:
 
 
 async def board_at(
-    log: EventLog, room: RoomId, at: str | PointInTime | None, *, board: bool = True
+    log: SnapshottedLog, room: RoomId, at: str | PointInTime | None, *, board: bool = True
 ) -> dict[str, object]:
     """The board JSON of ``room`` after the record ``at`` names (now when None); ``board``: an event's room."""
     point = (parse_point(at) if at else None) if isinstance(at, str) else at
@@ -62,7 +62,7 @@ async def get_board(request: Request) -> JSONResponse:
         raise BadRoomName(f"{name!r} is not a valid room name")
     # Event rooms need a token of their event; free-form rooms (--open-rooms) do not.
     grant = await request.app.state.events.authorize_room(name, token_of(request))
-    log: EventLog = request.app.state.log
+    log: SnapshottedLog = request.app.state.log
     room = RoomId(name)
     if await log.head(room) == 0:
         raise RoomNotFound(f"room {name!r} has no recorded changes")

@@ -27,6 +27,7 @@ from candor.http.body_limit import BodyLimit
 from candor.http.throttle import AttemptThrottle, RateLimit
 from candor.http.ws import ConnectionCounter, websocket_endpoint
 from candor.log.redis import RedisLog
+from candor.log.redis_names import new_node_id
 from candor.log.sqlite import SqliteLog
 from candor.logs import configure as configure_logging
 from candor.metrics import CONTENT_TYPE
@@ -88,7 +89,9 @@ async def open_storage(settings: Settings) -> tuple[ErasableLog, ErasableStore, 
             LocalBroker(),
             secret,
         )
-    log = await RedisLog.connect(settings.redis_url, wait_replicas=settings.redis_wait_replicas)
+    # The log announces this process's appends under the id its broker skips: one id, given to both.
+    node_id = new_node_id()
+    log = await RedisLog.connect(settings.redis_url, node_id=node_id, wait_replicas=settings.redis_wait_replicas)
     try:
         store = await RedisEventStore.connect(settings.redis_url)
     except CandorError:
@@ -96,7 +99,7 @@ async def open_storage(settings: Settings) -> tuple[ErasableLog, ErasableStore, 
         raise
     try:
         secret = await store.shared_secret()
-        broker = await RedisBroker.connect(settings.redis_url, log)
+        broker = await RedisBroker.connect(settings.redis_url, log, node_id)
     except CandorError:
         await log.close()
         await store.close()

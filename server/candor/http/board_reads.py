@@ -9,7 +9,7 @@ from starlette.requests import Request
 from candor.board.projection import board_to_json
 from candor.history.rebuild import rebuild
 from candor.ids import RoomId
-from candor.log.base import EventLog
+from candor.log.snapshots import SnapshottedLog
 from candor.rooms.registry import RoomRegistry
 from candor.workshops import console
 from candor.workshops.reveal import DRAFTS_SEPARATOR
@@ -21,7 +21,7 @@ async def board_now(request: Request, room_id: str) -> dict[str, Any]:
     live = registry.rooms.get(RoomId(room_id))
     if live is not None:
         return board_to_json(live.doc)
-    log: EventLog = request.app.state.log
+    log: SnapshottedLog = request.app.state.log
     head = await log.head(RoomId(room_id))
     return board_to_json((await rebuild(log, RoomId(room_id), head)).doc)
 

@@ -22,7 +22,7 @@ from candor.history.timeline import DEFAULT_LIMIT, MAX_LIMIT, timeline
 from candor.http.events_api import require, service_of
 from candor.http.inputs import json_body, query_text, query_whole
 from candor.ids import Role, RoomId, Seq, is_valid_room_id
-from candor.log.base import PurgeableLog
+from candor.log.redaction import PurgeableLog
 from candor.workshops.details import details_to_json, parse_details, stored_details
 from candor.workshops.reveal import split_drafts_room
 from candor.workshops.service import EventService

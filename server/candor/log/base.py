@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -54,19 +54,17 @@ class SnapshotRecord:
     state: bytes
 
 
-# A function from one stored Yjs update to what it must become (itself when it holds nothing to remove).
-UpdateRewrite = Callable[[bytes], bytes]
-
-
 class EventLog(Protocol):
-    """Append-only, per-room ordered storage of updates plus snapshots.
+    """Append-only, per-room ordered storage of updates; only that (snapshots and redaction: their own interfaces).
 
     Ordering: ``seq`` is the only order; records of one room are numbered
     1, 2, 3, ... without gaps, and reads return them by ascending ``seq``.
     The log assigns ``seq`` when it appends, so several writers (processes
     sharing one log) may append to the same room. Durability: when
     :meth:`append` returns, the records survive a crash of the process.
-    Driver failures raise :class:`~candor.errors.LogUnavailable`.
+    Errors: driver failures raise :class:`~candor.errors.LogUnavailable`; a
+    stored record that cannot be decoded raises :class:`~candor.errors.CorruptRecord`.
+    Both are :class:`~candor.errors.StorageError`.
     """
 
     async def append(self, room: RoomId, entries: Sequence[Entry], expect_head: Seq | None = None) -> list[LogRecord]:
@@ -91,46 +89,10 @@ class EventLog(Protocol):
         """The highest ``seq`` whose record was accepted at or before ``time_ms``."""
         ...
 
-    async def write_snapshot(self, snapshot: SnapshotRecord) -> None:
-        """Store a snapshot; writing the same ``(room, seq)`` twice keeps one."""
-        ...
-
-    async def latest_snapshot(self, room: RoomId, at_or_before: Seq | None = None) -> SnapshotRecord | None:
-        """The snapshot with the highest ``seq`` not above ``at_or_before``."""
-        ...
-
     async def rooms(self) -> list[RoomId]:
         """Every room that has at least one record, sorted by name."""
         ...
 
     async def close(self) -> None:
-        """Finish pending writes and release the storage."""
+        """Finish pending writes and release the storage (idempotent); later calls raise LogUnavailable."""
         ...
-
-
-class Redactor(Protocol):
-    """Rewrites stored updates in place, so that what a purge removes is nowhere in storage any more."""
-
-    async def redact(self, rooms: Sequence[RoomId], rewrite: UpdateRewrite, forget: Collection[bytes] = ()) -> int:
-        """Replace each record's update and each snapshot's state of ``rooms`` by ``rewrite`` of it.
-
-        ``rewrite`` must keep every update well-formed and every item where it
-        was (same ids and lengths), so later records still apply. When it
-        returns, no copy of a replaced update is left in the backend's files
-        (journals included); ``forget`` (filled in by ``rewrite`` as it goes,
-        if it likes) names what it removed, for a backend that must look for
-        stray copies. Returns the number of records and snapshots rewritten.
-        """
-        ...
-
-    async def mark_purged(self, room: RoomId, note_ids: Sequence[str], time_ms: int) -> None:
-        """Remember that these notes' text was purged (idempotent)."""
-        ...
-
-    async def purged_notes(self, room: RoomId) -> dict[str, int]:
-        """Note id -> time (ms) of its purge, for every purged note of ``room``."""
-        ...
-
-
-class PurgeableLog(EventLog, Redactor, Protocol):
-    """An event log that can also be redacted (every backend is)."""

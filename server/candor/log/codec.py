@@ -1,10 +1,14 @@
-"""msgpack framing of log records (format documented in schemas/log-record.md)."""
+"""msgpack framing of log records (format documented in schemas/log-record.md).
+
+What fails to decode was written by storage, not sent by a client: it raises
+:class:`~candor.errors.CorruptRecord`, a storage error (close 1011), never a protocol error.
+"""
 
 from __future__ import annotations
 
 import msgpack
 
-from candor.errors import ProtocolError
+from candor.errors import CorruptRecord
 from candor.ids import PeerId, RoomId, Seq
 from candor.log.base import LogRecord, SnapshotRecord
 
@@ -22,17 +26,17 @@ def encode_record(record: LogRecord) -> bytes:
 
 
 def decode_record(data: bytes) -> LogRecord:
-    """Inverse of :func:`encode_record`; raises ProtocolError on anything else."""
+    """Inverse of :func:`encode_record`; raises CorruptRecord on anything else."""
     try:
         fields = msgpack.unpackb(data, raw=False)
     except (ValueError, msgpack.UnpackException) as exc:
-        raise ProtocolError("log record is not valid msgpack") from exc
+        raise CorruptRecord("log record is not valid msgpack") from exc
     if not isinstance(fields, list) or not fields:
-        raise ProtocolError("log record is not a msgpack array")
+        raise CorruptRecord("log record is not a msgpack array")
     if fields[0] != RECORD_VERSION:
-        raise ProtocolError(f"unsupported log record version {fields[0]!r}")
+        raise CorruptRecord(f"unsupported log record version {fields[0]!r}")
     if len(fields) != 6:
-        raise ProtocolError("log record version 1 has 6 fields")
+        raise CorruptRecord("log record version 1 has 6 fields")
     _, room, seq, time_ms, origin, update = fields
     if not (
         isinstance(room, str)
@@ -42,7 +46,7 @@ def decode_record(data: bytes) -> LogRecord:
         and isinstance(update, bytes)
         and seq >= 1
     ):
-        raise ProtocolError("log record fields have the wrong types")
+        raise CorruptRecord("log record fields have the wrong types")
     return LogRecord(RoomId(room), Seq(seq), time_ms, PeerId(origin), update)
 
 
@@ -55,16 +59,16 @@ def encode_snapshot(snapshot: SnapshotRecord) -> bytes:
 
 
 def decode_snapshot(data: bytes) -> SnapshotRecord:
-    """Inverse of :func:`encode_snapshot`; raises ProtocolError on anything else."""
+    """Inverse of :func:`encode_snapshot`; raises CorruptRecord on anything else."""
     try:
         fields = msgpack.unpackb(data, raw=False)
     except (ValueError, msgpack.UnpackException) as exc:
-        raise ProtocolError("snapshot is not valid msgpack") from exc
+        raise CorruptRecord("snapshot is not valid msgpack") from exc
     if not isinstance(fields, list) or len(fields) != 5 or fields[0] != SNAPSHOT_VERSION:
-        raise ProtocolError("snapshot is not a version 1 msgpack array of 5 fields")
+        raise CorruptRecord("snapshot is not a version 1 msgpack array of 5 fields")
     _, room, seq, time_ms, state = fields
     if not (isinstance(room, str) and isinstance(seq, int) and isinstance(time_ms, int) and isinstance(state, bytes)):
-        raise ProtocolError("snapshot fields have the wrong types")
+        raise CorruptRecord("snapshot fields have the wrong types")
     return SnapshotRecord(RoomId(room), Seq(seq), time_ms, state)
 
 
@@ -75,11 +79,11 @@ def encode_chunk(records: list[bytes]) -> bytes:
 
 
 def decode_chunk(data: bytes) -> list[bytes]:
-    """Inverse of :func:`encode_chunk`; raises ProtocolError on anything else."""
+    """Inverse of :func:`encode_chunk`; raises CorruptRecord on anything else."""
     try:
         records = msgpack.unpackb(data, raw=False)
     except (ValueError, msgpack.UnpackException) as exc:
-        raise ProtocolError("archive chunk is not valid msgpack") from exc
+        raise CorruptRecord("archive chunk is not valid msgpack") from exc
     if not isinstance(records, list) or not all(isinstance(r, bytes) for r in records):
-        raise ProtocolError("archive chunk is not a msgpack array of bin")
+        raise CorruptRecord("archive chunk is not a msgpack array of bin")
     return records

@@ -22,7 +22,8 @@ from candor.broker.base import Broker
 from candor.broker.local import LocalBroker
 from candor.errors import CandorError, InvalidUpdate, LogUnavailable
 from candor.ids import Access, RoomId, Seq
-from candor.log.base import EventLog, LogRecord
+from candor.log.base import LogRecord
+from candor.log.snapshots import SnapshottedLog
 from candor.metrics import Metrics
 from candor.rooms.heap import HeapTrimmer
 from candor.rooms.peer import Peer
@@ -78,7 +79,7 @@ class RoomRegistry:
 
     def __init__(
         self,
-        log: EventLog,
+        log: SnapshottedLog,
         settings: RoomSettings,
         on_collect_ended: Callable[[RoomId], None] | None = None,
         metrics: Metrics | None = None,

@@ -37,7 +37,8 @@ from candor.errors import (
     RoomOutdated,
 )
 from candor.ids import Access, PeerId, RoomId, Seq
-from candor.log.base import Entry, EventLog, LogRecord, SnapshotRecord
+from candor.log.base import Entry, LogRecord, SnapshotRecord
+from candor.log.snapshots import SnapshottedLog
 from candor.metrics import Metrics
 from candor.protocol import (
     AwarenessUpdate,
@@ -157,7 +158,7 @@ class Room:
         doc: Doc[Any],
         head: Seq,
         snapshot_seq: Seq,
-        log: EventLog,
+        log: SnapshottedLog,
         settings: RoomSettings,
         try_evict: Callable[[Room, bool], bool],
         gate: BoardGate | None = None,

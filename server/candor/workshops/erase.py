@@ -18,8 +18,8 @@ from typing import Protocol
 
 from candor.errors import EventNotFound
 from candor.ids import RoomId
-from candor.log.base import PurgeableLog
 from candor.log.erase import RoomEraser
+from candor.log.redaction import PurgeableLog
 from candor.workshops.controls import RoomControls
 from candor.workshops.reveal import split_drafts_room
 from candor.workshops.store import EventEraser, EventStore

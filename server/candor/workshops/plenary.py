@@ -20,7 +20,7 @@ from candor.board.projection import board_to_json
 from candor.errors import BadRequest
 from candor.history.rebuild import rebuild
 from candor.ids import SERVER_ACCESS, RoomId
-from candor.log.base import EventLog
+from candor.log.snapshots import SnapshottedLog
 from candor.rooms.registry import RoomRegistry
 from candor.workshops.console import tally
 from candor.workshops.reveal import server_note_id
@@ -96,7 +96,7 @@ def _removing(note_ids: list[str]) -> Callable[[Doc[Any]], None]:
 
 
 async def to_plenary(
-    log: EventLog,
+    log: SnapshottedLog,
     registry: RoomRegistry,
     plenary: RoomId,
     sources: list[tuple[RoomId, str]],
@@ -144,5 +144,5 @@ async def to_plenary(
     return Sent([Copied(room, note_id, copy) for (room, note_id), copy in zip(chosen, ids, strict=True)], skipped)
 
 
-async def _board(log: EventLog, room: RoomId) -> dict[str, Any]:
+async def _board(log: SnapshottedLog, room: RoomId) -> dict[str, Any]:
     return board_to_json((await rebuild(log, room, await log.head(room))).doc)

@@ -23,7 +23,7 @@ from candor.board.projection import board_to_json
 from candor.errors import InvalidUpdate
 from candor.history.rebuild import rebuild
 from candor.ids import RoomId, Seq
-from candor.log.base import PurgeableLog
+from candor.log.redaction import PurgeableLog
 from candor.protocol.lib0 import text_at, value_spans, write_any, write_text, write_uint
 from candor.protocol.update import (
     ANY,

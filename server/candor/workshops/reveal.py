@@ -23,7 +23,7 @@ from candor.board.transact import transact
 from candor.errors import CandorError
 from candor.history.rebuild import rebuild
 from candor.ids import SERVER_ACCESS, RoomId
-from candor.log.base import EventLog
+from candor.log.snapshots import SnapshottedLog
 from candor.rooms.registry import RoomRegistry
 
 logger = logging.getLogger("candor.reveal")
@@ -82,7 +82,7 @@ def _removing(state: bytes, note_ids: list[str]) -> bytes:
 class Revealer:
     """Owns the reveal tasks; started by a room whose collect phase ended."""
 
-    def __init__(self, log: EventLog) -> None:
+    def __init__(self, log: SnapshottedLog) -> None:
         self.log = log
         self.registry: RoomRegistry | None = None
         self._tasks: set[asyncio.Task[int]] = set()

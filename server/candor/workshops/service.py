@@ -20,7 +20,8 @@ from candor.errors import (
     WrongJoinCode,
 )
 from candor.ids import OPEN_ACCESS, Access, PeerId, Role, RoomId, Seq
-from candor.log.base import Entry, PurgeableLog
+from candor.log.base import Entry
+from candor.log.redaction import PurgeableLog
 from candor.workshops.reveal import split_drafts_room
 from candor.workshops.store import EventRecord, EventStore, RoomRecord
 from candor.workshops.tokens import DEFAULT_LIFETIME_S, Claims, TokenSigner
