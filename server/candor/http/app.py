@@ -111,6 +111,51 @@ def app_from_environment() -> Starlette:
     return create_app(settings_from_json(os.environ[SETTINGS_ENV]))
 
 
+@contextlib.asynccontextmanager
+async def _serving(
+    app: Starlette,
+    settings: Settings,
+    log: ErasableLog,
+    store: ErasableStore,
+    signer: TokenSigner,
+    registry: RoomRegistry,
+    revealer: Revealer,
+) -> AsyncIterator[None]:
+    hold, revoke = room_hold(registry), room_revoke(registry)
+    controls: RoomControls = (
+        await RedisControls.connect(settings.redis_url, hold, revoke)
+        if settings.redis_url is not None
+        else LocalControls(hold, revoke)
+    )
+    await controls.start()
+    app.state.settings = settings
+    app.state.log = log
+    app.state.registry = registry
+    app.state.events = EventService(store, log, signer, settings.open_rooms)
+    app.state.controls = controls
+    app.state.eraser = eraser = Eraser(store, log, controls)
+    app.state.connections = ConnectionCounter(settings.limits.max_connections_per_address)
+    app.state.join_throttle = AttemptThrottle(settings.join_failures_per_minute, 60.0, settings.join_ban_s)
+    app.state.create_limit = (
+        RateLimit(settings.max_events_per_hour, settings.max_events_per_hour)
+        if settings.max_events_per_hour > 0
+        else None
+    )
+    retention = (
+        asyncio.create_task(Retention(eraser, settings.retain_days).run(), name="retention")
+        if settings.retain_days is not None
+        else None
+    )
+    try:
+        yield
+    finally:
+        if retention is not None:
+            retention.cancel()
+            await asyncio.gather(retention, return_exceptions=True)
+        await controls.close()
+        await revealer.close()
+
+
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -120,41 +165,11 @@ def create_app(settings: Settings) -> Starlette:
         revealer = Revealer(log)
         registry = RoomRegistry(log, settings.rooms, on_collect_ended=revealer.schedule, broker=broker)
         revealer.registry = registry
-        hold, revoke = room_hold(registry), room_revoke(registry)
-        controls: RoomControls = (
-            await RedisControls.connect(settings.redis_url, hold, revoke)
-            if settings.redis_url is not None
-            else LocalControls(hold, revoke)
-        )
-        await controls.start()
-        app.state.settings = settings
-        app.state.log = log
-        app.state.registry = registry
-        app.state.events = EventService(store, log, signer, settings.open_rooms)
-        app.state.controls = controls
-        app.state.eraser = eraser = Eraser(store, log, controls)
-        app.state.connections = ConnectionCounter(settings.limits.max_connections_per_address)
-        app.state.join_throttle = AttemptThrottle(settings.join_failures_per_minute, 60.0, settings.join_ban_s)
-        app.state.create_limit = (
-            RateLimit(settings.max_events_per_hour, settings.max_events_per_hour)
-            if settings.max_events_per_hour > 0
-            else None
-        )
-        retention = (
-            asyncio.create_task(Retention(eraser, settings.retain_days).run(), name="retention")
-            if settings.retain_days is not None
-            else None
-        )
         try:
-            yield
+            async with registry:
+                async with _serving(app, settings, log, store, signer, registry, revealer):
+                    yield
         finally:
-            if retention is not None:
-                retention.cancel()
-                await asyncio.gather(retention, return_exceptions=True)
-            await controls.close()
-            # Flush and snapshot every open room before the log closes.
-            await revealer.close()
-            await registry.close()
             await broker.close()
             await log.close()
             await store.close()

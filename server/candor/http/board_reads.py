@@ -18,9 +18,9 @@ from candor.workshops.reveal import DRAFTS_SEPARATOR
 async def board_now(request: Request, room_id: str) -> dict[str, Any]:
     """From memory when the room is loaded, else rebuilt from its snapshot and log."""
     registry: RoomRegistry = request.app.state.registry
-    live = registry.rooms.get(RoomId(room_id))
-    if live is not None:
-        return board_to_json(live.doc)
+    board = await registry.read(RoomId(room_id), board_to_json)
+    if board is not None:
+        return board
     log: EventLog = request.app.state.log
     head = await log.head(RoomId(room_id))
     return board_to_json((await rebuild(log, RoomId(room_id), head)).doc)

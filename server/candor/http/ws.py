@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -155,7 +155,7 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
     transport: Transport = direct if direct is not None else WebSocketTransport(websocket)
     peer = Peer(transport, settings.outbox_limit, access=grant.access)
     try:
-        room = await registry.join(RoomId(name), peer, gated=grant.gated)
+        room = await registry.join(RoomId(name), peer)
     except CandorError as exc:
         logger.warning("room %s could not be opened: %s", name, exc.message, extra={"room": name, "reason": exc.code})
         await _refuse(websocket, exc)
@@ -178,24 +178,29 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
 
 
 async def _serve(messages: MessageSource, room: Room, peer: Peer, settings: Settings, metrics: Metrics) -> None:
-    """Run the peer's pump and its receive side until either ends."""
-    pump = asyncio.create_task(peer.pump(), name=f"pump:{peer.id}")
-    peer.abort = pump.cancel
-    receive = asyncio.create_task(_receive(messages, room, peer, settings, metrics), name=f"recv:{peer.id}")
-    try:
+    """Run the peer's pump and its receive side, tasks of the connection's group, until either ends."""
+    async with asyncio.TaskGroup() as tasks:
+        pump = tasks.create_task(_ended(peer.pump(), room, peer), name=f"pump:{peer.id}")
+        receive = tasks.create_task(
+            _ended(_receive(messages, room, peer, settings, metrics), room, peer), name=f"recv:{peer.id}"
+        )
         await asyncio.wait({pump, receive}, return_when=asyncio.FIRST_COMPLETED)
         if receive.done() and peer.closed:
             # The receive side decided to close: let the pump send the close frame and reason.
             await asyncio.wait({pump}, timeout=CLOSE_GRACE_S)
-    finally:
-        for task in (pump, receive):
-            task.cancel()
-        results = await asyncio.gather(pump, receive, return_exceptions=True)
-    for result in results:
-        if isinstance(result, (WebSocketDisconnect, asyncio.CancelledError)):
-            continue  # a disconnect is control flow, not an error
-        if isinstance(result, BaseException) and not _is_closed_socket(result):
-            logger.error("peer %s in room %s failed", peer.id, room.id, exc_info=result)
+        pump.cancel()
+        receive.cancel()
+
+
+async def _ended(side: Coroutine[Any, Any, None], room: Room, peer: Peer) -> None:
+    """Run one side of a connection; how it ended is logged here, never raised into the connection's group."""
+    try:
+        await side
+    except WebSocketDisconnect:
+        pass  # a disconnect is control flow, not an error
+    except Exception as exc:
+        if not _is_closed_socket(exc):
+            logger.error("peer %s in room %s failed", peer.id, room.id, exc_info=exc)
 
 
 def _is_closed_socket(exc: BaseException) -> bool:

@@ -99,9 +99,9 @@ class Revealer:
 
     async def _state(self, room: RoomId) -> bytes:
         assert self.registry is not None
-        live = self.registry.rooms.get(room)
-        if live is not None:
-            return live.doc.get_update()
+        state = await self.registry.read(room, lambda doc: doc.get_update())
+        if state is not None:
+            return state
         rebuilt = await rebuild(self.log, room, await self.log.head(room))
         return rebuilt.doc.get_update()
 
