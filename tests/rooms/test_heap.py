@@ -144,7 +144,7 @@ async def test_a_room_served_over_websockets_is_freed_once_evicted(tmp_path: Pat
     settings = Settings(data_dir=tmp_path / "data", open_rooms=True, rooms=RoomSettings(idle_timeout_s=0.1))
     app = create_app(settings)
     async with uvicorn_serving(app, ws=ws_protocol(direct_io=io_mode == "on")) as (base, _):
-        registry: RoomRegistry = app.state.registry
+        registry: RoomRegistry = app.state.candor.registry
         url = f"{base}/ws/freed"
         gc.disable()
         try:
