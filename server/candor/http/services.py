@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
-if TYPE_CHECKING:  # (the modules that use services() are among these modules' importers)
-    from candor.http.throttle import AttemptThrottle, RateLimit
+from candor.http.throttle import AttemptThrottle, RateLimit
+from candor.rooms.registry import RoomRegistry
+from candor.settings import Settings
+from candor.workshops.controls import RoomControls
+from candor.workshops.erase import ErasableLog, Eraser
+from candor.workshops.service import EventService
+
+if TYPE_CHECKING:  # (the websocket endpoint's module finds its services here: no import back at run time)
     from candor.http.ws import ConnectionCounter
-    from candor.rooms.registry import RoomRegistry
-    from candor.settings import Settings
-    from candor.workshops.controls import RoomControls
-    from candor.workshops.erase import ErasableLog, Eraser
-    from candor.workshops.service import EventService
 
 
 @dataclass(frozen=True, slots=True)
