@@ -32,7 +32,7 @@ EVERYTHING = UpdateBounds(OPEN_BOUNDS.contents, OPEN_BOUNDS.type_refs, max_item_
 
 
 class Room:
-    """One gated board and what it logged, the way rooms/room.py runs a gate."""
+    """One gated board and what it logged, the way rooms/admission.py runs a gate."""
 
     def __init__(self) -> None:
         self.logged = LoggedState(BOARD, [])

@@ -12,11 +12,20 @@ Seq = NewType("Seq", int)
 PeerId = NewType("PeerId", str)
 
 ROOM_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
+# Rooms of events are named "ev" + 8 hex digits + "-..." (a participant's drafts room too: "{room}~{subject}").
+# Such a name is never a free-form room, so an erased event's rooms are not brought back by --open-rooms
+# when a participant's client reconnects, and the name alone says whether a room is a board.
+EVENT_ROOM = re.compile(r"ev[0-9a-f]{8}-")
 
 
 def is_valid_room_id(name: str) -> bool:
     """A room name is 1-128 URL-safe characters that start with a letter or digit."""
     return ROOM_ID_PATTERN.fullmatch(name) is not None
+
+
+def is_event_room(name: str) -> bool:
+    """Whether ``name`` is a room of an event (a board, or drafts for one), never a free-form room."""
+    return EVENT_ROOM.match(name) is not None
 
 
 class Role(Enum):

@@ -63,9 +63,8 @@ def presence_of(state: dict[str, object] | None) -> tuple[int, bytes]:
 async def scene(tmp_path: Path) -> AsyncIterator[tuple[RoomRegistry, RecordingBroker]]:
     log = SqliteLog(tmp_path / "log.sqlite3")
     broker = RecordingBroker()
-    registry = RoomRegistry(log, RoomSettings(remote_presence_timeout_s=0.3), broker=broker)
-    yield registry, broker
-    await registry.close()
+    async with RoomRegistry(log, RoomSettings(remote_presence_timeout_s=0.3), broker=broker) as registry:
+        yield registry, broker
     await log.close()
 
 

@@ -40,32 +40,31 @@ def note_update(key: str, value: str) -> bytes:
 
 async def test_peer_joins_broadcast_set_only_after_its_step2(tmp_path: Path) -> None:
     log = SqliteLog(tmp_path / "log.sqlite3")
-    registry = RoomRegistry(log, RoomSettings())
-    writer_t, joiner_t = RecordingTransport(), RecordingTransport()
-    writer, joiner = Peer(writer_t, 100), Peer(joiner_t, 100)
-    pumps = [asyncio.create_task(writer.pump()), asyncio.create_task(joiner.pump())]
-    room = await registry.join(RoomId("r"), writer)
-    room.receive(writer, SyncStep1(b"\x00"))
-    await registry.join(RoomId("r"), joiner)
-    room.receive(writer, SyncUpdate(note_update("a", "1")))
-    room.receive(joiner, SyncStep1(b"\x00"))
-    room.receive(writer, SyncUpdate(note_update("b", "2")))
-    await asyncio.sleep(0.2)
+    async with RoomRegistry(log, RoomSettings()) as registry:
+        writer_t, joiner_t = RecordingTransport(), RecordingTransport()
+        writer, joiner = Peer(writer_t, 100), Peer(joiner_t, 100)
+        pumps = [asyncio.create_task(writer.pump()), asyncio.create_task(joiner.pump())]
+        room = await registry.join(RoomId("r"), writer)
+        room.receive(writer, SyncStep1(b"\x00"))
+        await registry.join(RoomId("r"), joiner)
+        room.receive(writer, SyncUpdate(note_update("a", "1")))
+        room.receive(joiner, SyncStep1(b"\x00"))
+        room.receive(writer, SyncUpdate(note_update("b", "2")))
+        await asyncio.sleep(0.2)
 
-    kinds = [type(decode_message(f)).__name__ for f in joiner_t.frames]
-    # greeting step 1, then a step 2 holding update a, then update b only.
-    assert kinds == ["SyncStep1", "SyncStep2", "SyncUpdate"]
-    step2 = decode_message(joiner_t.frames[1])
-    assert isinstance(step2, SyncStep2)
-    check: Doc[Map[str]] = Doc()
-    check.apply_update(step2.update)
-    assert check.get("notes", type=Map).to_py() == {"a": "1"}
-    assert joiner.state is PeerState.SYNCED
-    assert room.head == 2
+        kinds = [type(decode_message(f)).__name__ for f in joiner_t.frames]
+        # greeting step 1, then a step 2 holding update a, then update b only.
+        assert kinds == ["SyncStep1", "SyncStep2", "SyncUpdate"]
+        step2 = decode_message(joiner_t.frames[1])
+        assert isinstance(step2, SyncStep2)
+        check: Doc[Map[str]] = Doc()
+        check.apply_update(step2.update)
+        assert check.get("notes", type=Map).to_py() == {"a": "1"}
+        assert joiner.state is PeerState.SYNCED
+        assert room.head == 2
 
-    for pump in pumps:
-        pump.cancel()
-    await registry.close()
+        for pump in pumps:
+            pump.cancel()
     await log.close()
 
 
@@ -145,29 +144,28 @@ async def test_a_broadcast_serves_peers_in_the_order_they_joined(tmp_path: Path)
     # The first to join (a workshop's facilitator, a benchmark's observer) is not kept waiting behind
     # everyone who came later; a set would serve them in an order of its own.
     log = SqliteLog(tmp_path / "log.sqlite3")
-    registry = RoomRegistry(log, RoomSettings())
-    written: list[tuple[int, bytes]] = []
-    peers = [Peer(SharedLogTransport(n, written), 100) for n in range(20)]
-    pumps = [asyncio.create_task(peer.pump()) for peer in peers]
-    await asyncio.sleep(0)  # every pump waits for frames: sends are written at once
-    room = None
-    for peer in peers:
-        room = await registry.join(RoomId("r"), peer)
-        room.receive(peer, SyncStep1(b"\x00"))
-    assert room is not None
-    async with asyncio.timeout(5):
-        while not all(peer.state is PeerState.SYNCED for peer in peers):
-            await asyncio.sleep(0.01)
-    written.clear()
-    room.receive(peers[7], SyncUpdate(note_update("a", "1")))
-    async with asyncio.timeout(5):
-        while len(written) < len(peers):
-            await asyncio.sleep(0.01)
+    async with RoomRegistry(log, RoomSettings()) as registry:
+        written: list[tuple[int, bytes]] = []
+        peers = [Peer(SharedLogTransport(n, written), 100) for n in range(20)]
+        pumps = [asyncio.create_task(peer.pump()) for peer in peers]
+        await asyncio.sleep(0)  # every pump waits for frames: sends are written at once
+        room = None
+        for peer in peers:
+            room = await registry.join(RoomId("r"), peer)
+            room.receive(peer, SyncStep1(b"\x00"))
+        assert room is not None
+        async with asyncio.timeout(5):
+            while not all(peer.state is PeerState.SYNCED for peer in peers):
+                await asyncio.sleep(0.01)
+        written.clear()
+        room.receive(peers[7], SyncUpdate(note_update("a", "1")))
+        async with asyncio.timeout(5):
+            while len(written) < len(peers):
+                await asyncio.sleep(0.01)
 
-    assert [name for name, _ in written] == list(range(20))
-    assert {type(decode_message(frame)) for _, frame in written} == {SyncUpdate}
+        assert [name for name, _ in written] == list(range(20))
+        assert {type(decode_message(frame)) for _, frame in written} == {SyncUpdate}
 
-    for pump in pumps:
-        pump.cancel()
-    await registry.close()
+        for pump in pumps:
+            pump.cancel()
     await log.close()

@@ -9,9 +9,9 @@ from candor.board.projection import board_to_json
 from candor.errors import BadRoomName, CandorError, InvalidTemplate, RoomNotFound, TooManyRequests
 from candor.history.rebuild import PointInTime, parse_point, rebuild, resolve_seq
 from candor.http.inputs import query_point, token_of
-from candor.ids import RoomId, is_valid_room_id
+from candor.http.services import services
+from candor.ids import RoomId, is_event_room, is_valid_room_id
 from candor.log.snapshots import SnapshottedLog
-from candor.settings import Settings
 from candor.workshops.retention import retention_notice
 
 
@@ -25,13 +25,13 @@ def error_response(error: CandorError) -> JSONResponse:
 
 
 async def healthz(request: Request) -> JSONResponse:
-    registry = request.app.state.registry
+    registry = services(request).registry
     return JSONResponse({"status": "ok", "rooms_loaded": len(registry.rooms), "room_loads": registry.loads})
 
 
 async def server_info(request: Request) -> JSONResponse:
     """What the start page must know: whether creating an event needs a token, and how long boards are kept."""
-    settings: Settings = request.app.state.settings
+    settings = services(request).settings
     return JSONResponse(
         {
             "create_token_required": settings.create_token is not None,
@@ -61,10 +61,11 @@ async def get_board(request: Request) -> JSONResponse:
     if not is_valid_room_id(name):
         raise BadRoomName(f"{name!r} is not a valid room name")
     # Event rooms need a token of their event; free-form rooms (--open-rooms) do not.
-    grant = await request.app.state.events.authorize_room(name, token_of(request))
-    log: SnapshottedLog = request.app.state.log
+    await services(request).events.authorize_room(name, token_of(request))
+    log = services(request).log
     room = RoomId(name)
     if await log.head(room) == 0:
         raise RoomNotFound(f"room {name!r} has no recorded changes")
     _, point = query_point(request)
-    return JSONResponse(await board_at(log, room, point, board=grant.gated))
+    # Read as its websocket serves it: an event's room as a board, any other free-form (the name tells which).
+    return JSONResponse(await board_at(log, room, point, board=is_event_room(name)))

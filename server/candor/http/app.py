@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,8 +25,10 @@ from candor.errors import CandorError
 from candor.http import console_api, events_api, export_api
 from candor.http.api import error_response, get_board, healthz, server_info
 from candor.http.body_limit import BodyLimit
+from candor.http.services import Services, services
 from candor.http.throttle import AttemptThrottle, RateLimit
 from candor.http.ws import ConnectionCounter, websocket_endpoint
+from candor.ids import RoomId
 from candor.log.redis import RedisLog
 from candor.log.redis_names import new_node_id
 from candor.log.sqlite import SqliteLog
@@ -72,7 +75,7 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 
 async def metrics(request: Request) -> Response:
     """Prometheus text format; no room names, note text or tokens in any label."""
-    return Response(request.app.state.registry.metrics.render(), media_type=CONTENT_TYPE)
+    return Response(services(request).registry.metrics.render(), media_type=CONTENT_TYPE)
 
 
 async def openapi(request: Request) -> Response:
@@ -107,6 +110,47 @@ async def open_storage(settings: Settings) -> tuple[ErasableLog, ErasableStore, 
     return log, store, broker, secret
 
 
+@contextlib.asynccontextmanager
+async def _controls(settings: Settings, registry: RoomRegistry) -> AsyncIterator[RoomControls]:
+    """Controls that reach every process serving boards (through Redis when shared), started and closed."""
+    hold, revoke = room_hold(registry), room_revoke(registry)
+    controls: RoomControls = (
+        await RedisControls.connect(settings.redis_url, hold, revoke)
+        if settings.redis_url is not None
+        else LocalControls(hold, revoke)
+    )
+    await controls.start()
+    try:
+        yield controls
+    finally:
+        await controls.close()
+
+
+def _services(
+    settings: Settings,
+    log: ErasableLog,
+    store: ErasableStore,
+    secret: bytes,
+    registry: RoomRegistry,
+    controls: RoomControls,
+) -> Services:
+    return Services(
+        settings=settings,
+        log=log,
+        registry=registry,
+        events=EventService(store, log, TokenSigner(secret), settings.open_rooms),
+        controls=controls,
+        eraser=Eraser(store, log, controls),
+        connections=ConnectionCounter(settings.limits.max_connections_per_address),
+        join_throttle=AttemptThrottle(settings.join_failures_per_minute, 60.0, settings.join_ban_s),
+        create_limit=(
+            RateLimit(settings.max_events_per_hour, settings.max_events_per_hour)
+            if settings.max_events_per_hour > 0
+            else None
+        ),
+    )
+
+
 def app_from_environment() -> Starlette:
     """The app of each worker of ``candor serve --workers N``: the CLI put its settings in the environment."""
     level, _, fmt = os.environ.get(LOGGING_ENV, "info:json").partition(":")
@@ -114,50 +158,37 @@ def app_from_environment() -> Starlette:
     return create_app(settings_from_json(os.environ[SETTINGS_ENV]))
 
 
+async def _background(work: Coroutine[Any, Any, None], name: str) -> None:
+    """Run ``work`` (until cancelled) in the lifespan's task group: a failure is logged, not raised into the group."""
+    try:
+        await work
+    except Exception:
+        logger.exception("%s failed", name)
+
+
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         log, store, broker, secret = await open_storage(settings)
-        signer = TokenSigner(secret)
-        await broker.start()
-        revealer = Revealer(log)
-        registry = RoomRegistry(log, settings.rooms, on_collect_ended=revealer.schedule, broker=broker)
-        revealer.registry = registry
-        hold, revoke = room_hold(registry), room_revoke(registry)
-        controls: RoomControls = (
-            await RedisControls.connect(settings.redis_url, hold, revoke)
-            if settings.redis_url is not None
-            else LocalControls(hold, revoke)
-        )
-        await controls.start()
-        app.state.settings = settings
-        app.state.log = log
-        app.state.registry = registry
-        app.state.events = EventService(store, log, signer, settings.open_rooms)
-        app.state.controls = controls
-        app.state.eraser = eraser = Eraser(store, log, controls)
-        app.state.connections = ConnectionCounter(settings.limits.max_connections_per_address)
-        app.state.join_throttle = AttemptThrottle(settings.join_failures_per_minute, 60.0, settings.join_ban_s)
-        app.state.create_limit = (
-            RateLimit(settings.max_events_per_hour, settings.max_events_per_hour)
-            if settings.max_events_per_hour > 0
-            else None
-        )
-        retention = (
-            asyncio.create_task(Retention(eraser, settings.retain_days).run(), name="retention")
-            if settings.retain_days is not None
-            else None
-        )
         try:
-            yield
+            await broker.start()
+            collect_ended: asyncio.Queue[RoomId] = asyncio.Queue()
+            registry = RoomRegistry(log, settings.rooms, on_collect_ended=collect_ended.put_nowait, broker=broker)
+            # Leaving the registry flushes and snapshots every open room, before the log closes.
+            async with registry, _controls(settings, registry) as controls, asyncio.TaskGroup() as background:
+                parts = _services(settings, log, store, secret, registry, controls)
+                app.state.candor = parts
+                revealer = Revealer(log, registry, collect_ended)
+                work = [background.create_task(_background(revealer.run(), "revealer"), name="revealer")]
+                if settings.retain_days is not None:
+                    retention = Retention(parts.eraser, settings.retain_days)
+                    work.append(background.create_task(_background(retention.run(), "retention"), name="retention"))
+                try:
+                    yield
+                finally:
+                    for task in work:
+                        task.cancel()
         finally:
-            if retention is not None:
-                retention.cancel()
-                await asyncio.gather(retention, return_exceptions=True)
-            await controls.close()
-            # Flush and snapshot every open room before the log closes.
-            await revealer.close()
-            await registry.close()
             await broker.close()
             await log.close()
             await store.close()

@@ -8,20 +8,19 @@ from starlette.requests import Request
 
 from candor.board.projection import board_to_json
 from candor.history.rebuild import rebuild
+from candor.http.services import services
 from candor.ids import RoomId
-from candor.log.snapshots import SnapshottedLog
-from candor.rooms.registry import RoomRegistry
 from candor.workshops import console
 from candor.workshops.reveal import DRAFTS_SEPARATOR
 
 
 async def board_now(request: Request, room_id: str) -> dict[str, Any]:
     """From memory when the room is loaded, else rebuilt from its snapshot and log."""
-    registry: RoomRegistry = request.app.state.registry
-    live = registry.rooms.get(RoomId(room_id))
-    if live is not None:
-        return board_to_json(live.doc)
-    log: SnapshottedLog = request.app.state.log
+    registry = services(request).registry
+    board = await registry.read(RoomId(room_id), board_to_json)
+    if board is not None:
+        return board
+    log = services(request).log
     head = await log.head(RoomId(room_id))
     return board_to_json((await rebuild(log, RoomId(room_id), head)).doc)
 

@@ -26,14 +26,10 @@ from candor.errors import (
 )
 from candor.http.board_reads import board_now, drafts_of
 from candor.http.inputs import json_body, query_text, token_of
-from candor.http.throttle import AttemptThrottle, RateLimit
+from candor.http.services import services
 from candor.ids import Access, Role, RoomId, Seq
 from candor.reach import OPEN_TO_ROOM, is_loopback
-from candor.rooms.registry import RoomRegistry
-from candor.settings import Settings
 from candor.workshops import console
-from candor.workshops.controls import RoomControls
-from candor.workshops.erase import Eraser
 from candor.workshops.plenary import to_plenary
 from candor.workshops.purge import purge_withdrawn
 from candor.workshops.retention import retention_notice
@@ -42,14 +38,13 @@ from candor.workshops.store import EventRecord, RoomRecord
 
 
 def service_of(request: Request) -> EventService:
-    service: EventService = request.app.state.events
-    return service
+    return services(request).events
 
 
 def _base(request: Request) -> tuple[str, str]:
     """The address links carry: --public-url, else the one this request came to unless that is
     loopback (a phone cannot open 127.0.0.1), else the LAN address the server listens on."""
-    settings: Settings = request.app.state.settings
+    settings = services(request).settings
     own = str(request.base_url).rstrip("/")
     http = settings.public_url or (settings.lan_url if is_loopback(request.url.hostname or "") else None) or own
     ws = http.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
@@ -78,7 +73,7 @@ def client_address(request: Request) -> str:
 
 def _check_create_token(request: Request) -> None:
     """With ``--create-token``, creating an event needs it as a bearer token (or ``?token=``)."""
-    expected: str | None = request.app.state.settings.create_token
+    expected = services(request).settings.create_token
     if expected is None:
         return
     given = token_of(request)
@@ -93,7 +88,7 @@ def _check_create_token(request: Request) -> None:
 async def create_event(request: Request) -> JSONResponse:
     body = await json_body(request)
     _check_create_token(request)
-    limit: RateLimit | None = request.app.state.create_limit
+    limit = services(request).create_limit
     if limit is not None:
         limit.take(client_address(request), "creating events")
     service = service_of(request)
@@ -120,7 +115,7 @@ async def create_event(request: Request) -> JSONResponse:
 def _public_event(request: Request, event: EventRecord) -> dict[str, Any]:
     """What anyone holding the code sees; the retention, if any, is the agreement's last item."""
     template = event.template
-    notice = retention_notice(request.app.state.settings.retain_days)
+    notice = retention_notice(services(request).settings.retain_days)
     agreement = template.get("agreement")
     if notice is not None and isinstance(agreement, dict):
         agreement = {**agreement, "items": [*agreement.get("items", []), notice]}
@@ -136,7 +131,7 @@ def _public_event(request: Request, event: EventRecord) -> dict[str, Any]:
 @contextlib.contextmanager
 def join_attempt(request: Request) -> Iterator[None]:
     """Refuse a banned address at once; count the attempt against it if its code opens no event."""
-    throttle: AttemptThrottle = request.app.state.join_throttle
+    throttle = services(request).join_throttle
     address = client_address(request)
     throttle.check(address)
     try:
@@ -225,7 +220,7 @@ async def erase_event(request: Request) -> JSONResponse:
     """Erase the event and everything written in it, everywhere in storage (facilitator)."""
     event_id = request.path_params["event_id"]
     await require(request, event_id, Role.FACILITATOR)
-    eraser: Eraser = request.app.state.eraser
+    eraser = services(request).eraser
     erased = await eraser.erase(event_id)
     return JSONResponse({"event_id": erased.event_id, "erased": True, "rooms_erased": erased.rooms})
 
@@ -236,7 +231,7 @@ async def revoke(request: Request) -> JSONResponse:
     await require(request, event_id, Role.FACILITATOR)
     service = service_of(request)
     event = await service.revoke(event_id)
-    controls: RoomControls = request.app.state.controls
+    controls = services(request).controls
     closed = await controls.revoke(event_id)  # on every process serving boards
     http, _ = _base(request)
     return JSONResponse(
@@ -251,7 +246,7 @@ async def revoke(request: Request) -> JSONResponse:
 
 async def room_figures(request: Request, room: RoomRecord, all_rooms: list[RoomId] | None = None) -> dict[str, Any]:
     """People present, phase, timer, notes and private drafts per section, and last activity of one room."""
-    registry: RoomRegistry = request.app.state.registry
+    registry = services(request).registry
     service = service_of(request)
     room_id = RoomId(room.id)
     live = registry.rooms.get(room_id)
@@ -315,7 +310,7 @@ async def purge(request: Request) -> JSONResponse:
     if room is None:
         raise RoomNotFound(f"no room {request.path_params['room']!r} in any event")
     await require(request, room.event_id, Role.FACILITATOR)
-    result = await purge_withdrawn(service.log, request.app.state.controls, RoomId(room.id))
+    result = await purge_withdrawn(service.log, services(request).controls, RoomId(room.id))
     return JSONResponse({"room": result.room, "purged": result.notes, "rewritten": result.rewritten})
 
 
@@ -344,7 +339,7 @@ async def plenary(request: Request) -> JSONResponse:
     if not isinstance(move, bool):
         raise BadRequest("move must be true or false")
     sources = [(RoomId(item["room"]), item["note"]) for item in wanted]
-    sent = await to_plenary(service_of(request).log, request.app.state.registry, RoomId(target), sources, move=move)
+    sent = await to_plenary(service_of(request).log, services(request).registry, RoomId(target), sources, move=move)
     copied = [{"room": c.room, "note": c.note, "copy": c.copy} for c in sent.copied]
     return JSONResponse({"plenary": target, "copied": copied, "skipped": sent.skipped})
 
@@ -355,7 +350,7 @@ async def broadcast(request: Request) -> JSONResponse:
     await require(request, event_id, Role.FACILITATOR)
     body = await json_body(request)
     fields = settings_change(body)
-    registry: RoomRegistry = request.app.state.registry
+    registry = services(request).registry
     results = []
     for room in await service_of(request).store.rooms(event_id):
         seq = await registry.submit(RoomId(room.id), set_meta(fields), FACILITATOR_ACCESS)

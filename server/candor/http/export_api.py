@@ -21,8 +21,8 @@ from candor.export.model import Audience, Export, RoomInfo, parse_audience
 from candor.history.timeline import DEFAULT_LIMIT, MAX_LIMIT, timeline
 from candor.http.events_api import require, service_of
 from candor.http.inputs import json_body, query_text, query_whole
+from candor.http.services import services
 from candor.ids import Role, RoomId, Seq, is_valid_room_id
-from candor.log.redaction import PurgeableLog
 from candor.workshops.details import details_to_json, parse_details, stored_details
 from candor.workshops.reveal import split_drafts_room
 from candor.workshops.service import EventService
@@ -73,7 +73,7 @@ async def export_room(request: Request) -> Response:
     audience = parse_audience(query_text(request, "audience"), ROOM_AUDIENCES)
     at = query_text(request, "at") or None
     info, event, labels = await _room_of(request)
-    log: PurgeableLog = request.app.state.log
+    log = services(request).log
     export = await gather_room(log, info, audience, at, event=event, room_labels=labels)
     return await _file(export, fmt)
 
@@ -86,7 +86,7 @@ async def export_event(request: Request) -> Response:
     event = await require(request, event_id, Role.FACILITATOR)
     service = service_of(request)
     rooms = [RoomInfo(r.id, r.label, r.kind) for r in await service.store.rooms(event_id)]
-    log: PurgeableLog = request.app.state.log
+    log = services(request).log
     at = query_text(request, "at") or None
     export = await gather_event(log, await event_info(service, event), rooms, audience, at)
     return await _file(export, fmt)
@@ -115,7 +115,7 @@ async def room_history(request: Request) -> JSONResponse:
     after = query_whole(request, "after", 0, 0, 2**62)
     limit = query_whole(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     info, _, _ = await _room_of(request)
-    log: PurgeableLog = request.app.state.log
+    log = services(request).log
     room = RoomId(info.id)
     if await log.head(room) == 0:
         raise RoomNotFound(f"room {info.id!r} has no recorded changes")

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -21,12 +21,12 @@ from candor.errors import (
     UnsupportedMessage,
 )
 from candor.http.direct import MessageSource, direct_socket
+from candor.http.services import Services, services
 from candor.ids import RoomId, is_valid_room_id
 from candor.metrics import Metrics
 from candor.protocol import AwarenessUpdate, decode_message
 from candor.rooms.limits import PeerLimits, Throttle
 from candor.rooms.peer import Peer, PeerState, Transport
-from candor.rooms.registry import RoomRegistry
 from candor.rooms.room import Room
 from candor.settings import Settings
 
@@ -102,21 +102,20 @@ class AsgiMessages:
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
-    registry: RoomRegistry = websocket.app.state.registry
-    settings = websocket.app.state.settings
+    parts = services(websocket)
     name = websocket.path_params["room"]
     await websocket.accept()
-    refusal = _refusal(websocket, name)
+    refusal = _refusal(websocket, parts.settings, name)
     if refusal is not None:
         await _refuse(websocket, refusal)
         return
     address = websocket.client.host if websocket.client else "unknown"
-    with websocket.app.state.connections.held(address) as admitted:
+    with parts.connections.held(address) as admitted:
         if not admitted:
             error = RoomClosing(f"too many connections from {address}; close some tabs and retry")
             await _refuse(websocket, error)
             return
-        await _connect(websocket, registry, settings, name)
+        await _connect(websocket, parts, name)
 
 
 async def _refuse(websocket: WebSocket, error: CandorError) -> None:
@@ -124,12 +123,11 @@ async def _refuse(websocket: WebSocket, error: CandorError) -> None:
     await websocket.close(error.ws_close_code, error.message.encode()[:MAX_REASON_BYTES].decode(errors="ignore"))
 
 
-def _refusal(websocket: WebSocket, name: str) -> CandorError | None:
+def _refusal(websocket: WebSocket, settings: Settings, name: str) -> CandorError | None:
     """Why this upgrade must be refused before anything else happens, or None."""
     if not is_valid_room_id(name):
         return BadRoomName("room names are 1-128 letters, digits, '.', '_', '~' or '-'")
     origin = websocket.headers.get("origin")
-    settings = websocket.app.state.settings
     if origin is not None and not _origin_allowed(origin, websocket.headers.get("host", ""), settings.allowed_origins):
         return Forbidden(f"pages from {origin} may not open boards on this server")
     return None
@@ -140,9 +138,10 @@ def _origin_allowed(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
     return origin.split("://", 1)[-1] == host or origin in allowed or "*" in allowed
 
 
-async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Settings, name: str) -> None:
+async def _connect(websocket: WebSocket, parts: Services, name: str) -> None:
+    registry, settings = parts.registry, parts.settings
     try:
-        grant = await websocket.app.state.events.authorize_room(name, websocket.query_params.get("token"))
+        grant = await parts.events.authorize_room(name, websocket.query_params.get("token"))
     except CandorError as exc:
         await _refuse(websocket, exc)
         return
@@ -155,7 +154,7 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
     transport: Transport = direct if direct is not None else WebSocketTransport(websocket)
     peer = Peer(transport, settings.outbox_limit, access=grant.access)
     try:
-        room = await registry.join(RoomId(name), peer, gated=grant.gated)
+        room = await registry.join(RoomId(name), peer)
     except CandorError as exc:
         logger.warning("room %s could not be opened: %s", name, exc.message, extra={"room": name, "reason": exc.code})
         await _refuse(websocket, exc)
@@ -163,7 +162,7 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
     if grant.gated:
         try:
             # The join may have waited while the room was held (an erasure): is the event still there?
-            await websocket.app.state.events.authorize_room(name, websocket.query_params.get("token"))
+            await parts.events.authorize_room(name, websocket.query_params.get("token"))
         except CandorError as exc:
             registry.leave(room, peer)
             await _refuse(websocket, exc)
@@ -178,24 +177,29 @@ async def _connect(websocket: WebSocket, registry: RoomRegistry, settings: Setti
 
 
 async def _serve(messages: MessageSource, room: Room, peer: Peer, settings: Settings, metrics: Metrics) -> None:
-    """Run the peer's pump and its receive side until either ends."""
-    pump = asyncio.create_task(peer.pump(), name=f"pump:{peer.id}")
-    peer.abort = pump.cancel
-    receive = asyncio.create_task(_receive(messages, room, peer, settings, metrics), name=f"recv:{peer.id}")
-    try:
+    """Run the peer's pump and its receive side, tasks of the connection's group, until either ends."""
+    async with asyncio.TaskGroup() as tasks:
+        pump = tasks.create_task(_ended(peer.pump(), room, peer), name=f"pump:{peer.id}")
+        receive = tasks.create_task(
+            _ended(_receive(messages, room, peer, settings, metrics), room, peer), name=f"recv:{peer.id}"
+        )
         await asyncio.wait({pump, receive}, return_when=asyncio.FIRST_COMPLETED)
         if receive.done() and peer.closed:
             # The receive side decided to close: let the pump send the close frame and reason.
             await asyncio.wait({pump}, timeout=CLOSE_GRACE_S)
-    finally:
-        for task in (pump, receive):
-            task.cancel()
-        results = await asyncio.gather(pump, receive, return_exceptions=True)
-    for result in results:
-        if isinstance(result, (WebSocketDisconnect, asyncio.CancelledError)):
-            continue  # a disconnect is control flow, not an error
-        if isinstance(result, BaseException) and not _is_closed_socket(result):
-            logger.error("peer %s in room %s failed", peer.id, room.id, exc_info=result)
+        pump.cancel()
+        receive.cancel()
+
+
+async def _ended(side: Coroutine[Any, Any, None], room: Room, peer: Peer) -> None:
+    """Run one side of a connection; how it ended is logged here, never raised into the connection's group."""
+    try:
+        await side
+    except WebSocketDisconnect:
+        pass  # a disconnect is control flow, not an error
+    except Exception as exc:
+        if not _is_closed_socket(exc):
+            logger.error("peer %s in room %s failed", peer.id, room.id, exc_info=exc)
 
 
 def _is_closed_socket(exc: BaseException) -> bool:

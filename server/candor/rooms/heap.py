@@ -88,37 +88,31 @@ def resident_mb() -> float:
 
 
 class HeapTrimmer:
-    """Call :meth:`room_freed` whenever a room has stopped; a trim follows each burst of them."""
+    """Call :meth:`room_freed` whenever a room has stopped; a trim follows each burst of them.
+
+    The trims are made by :meth:`run`, a task of the registry's task group.
+    """
 
     def __init__(self, on_trimmed: Callable[[], object] | None = None, delay_s: float = TRIM_DELAY_S) -> None:
         self.delay_s = delay_s
         self._on_trimmed = on_trimmed
         self._trim = _malloc_trim()
-        self._scheduled: asyncio.TimerHandle | None = None
-        self._running: asyncio.Future[None] | None = None
+        self._freed = asyncio.Event()
 
     def room_freed(self) -> None:
-        if self._trim is None or self._scheduled is not None:
+        self._freed.set()
+
+    async def run(self) -> None:
+        """Trim ``delay_s`` after the first room of each burst was freed, until cancelled."""
+        if self._trim is None:
             return
-        self._scheduled = asyncio.get_running_loop().call_later(self.delay_s, self._start)
-
-    def _start(self) -> None:
-        self._scheduled = None
-        if self._running is not None and not self._running.done():
-            self.room_freed()  # the last trim is still at work: try again after the delay
-            return
-        self._running = asyncio.ensure_future(self._run())
-
-    async def _run(self) -> None:
-        assert self._trim is not None
-        before = resident_mb()
-        await asyncio.get_running_loop().run_in_executor(None, self._trim, 0)
-        after = resident_mb()
-        if self._on_trimmed is not None:
-            self._on_trimmed()
-        logger.info("freed memory returned to the system: resident %.0f -> %.0f MB", before, after)
-
-    def close(self) -> None:
-        if self._scheduled is not None:
-            self._scheduled.cancel()
-            self._scheduled = None
+        while True:
+            await self._freed.wait()
+            await asyncio.sleep(self.delay_s)
+            self._freed.clear()  # rooms freed from now on call for the next trim
+            before = resident_mb()
+            await asyncio.get_running_loop().run_in_executor(None, self._trim, 0)
+            after = resident_mb()
+            if self._on_trimmed is not None:
+                self._on_trimmed()
+            logger.info("freed memory returned to the system: resident %.0f -> %.0f MB", before, after)

@@ -52,7 +52,6 @@ class Throttle:
         self._messages = TokenBucket(limits.messages_per_s, limits.messages_per_s * limits.burst_s)
         self._bytes = TokenBucket(limits.bytes_per_s, limits.bytes_per_s * limits.burst_s)
         self._throttled_since: float | None = None
-        self.throttled_s = 0.0
 
     def delay(self, size: int) -> float:
         """Seconds to wait before reading on, so a message of ``size`` bytes is within the rates (mostly 0).
@@ -72,5 +71,4 @@ class Throttle:
                 f"sending faster than {self._limits.messages_per_s:g} messages or "
                 f"{self._limits.bytes_per_s / KIB:g} KiB per second for too long"
             )
-        self.throttled_s += wait
         return wait

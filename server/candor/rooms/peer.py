@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Iterable
 from enum import Enum
 from typing import Protocol
 
@@ -29,6 +29,16 @@ class PeerState(Enum):
     CONNECTED = "connected"  # attached to a room, not yet in its broadcast set
     SYNCED = "synced"  # its sync step 2 is queued; it receives every broadcast
     CLOSED = "closed"
+
+
+def send_all(peers: Iterable[Peer], frame: bytes, skip: Peer | None = None) -> int:
+    """Send ``frame`` to each of ``peers`` but ``skip``, in their order; how many it went to."""
+    sent = 0
+    for peer in peers:
+        if peer is not skip:
+            peer.send(frame)
+            sent += 1
+    return sent
 
 
 def new_peer_id() -> PeerId:
@@ -63,8 +73,7 @@ class Peer:
         self._wakeup = asyncio.Event()
         self._close_request: tuple[int, str] | None = None
         self._pump_idle = False  # the pump is waiting for frames, holding none: a frame may skip the outbox
-        # Set by the connection's owner: stops a pump stuck writing to a reader that stopped reading.
-        self.abort: Callable[[], object] | None = None
+        self._pump: asyncio.Task[None] | None = None  # the task running :meth:`pump`, while it runs
 
     def __repr__(self) -> str:
         return f"Peer({self.id}, {self.state.value})"
@@ -84,8 +93,10 @@ class Peer:
             return
         if len(self._outbox) >= self._outbox_limit:
             self.fail(PeerTooSlow("too far behind: reconnect to resync"))
-            if self.abort is not None:
-                self.abort()  # its socket is full: a close frame would never get through either
+            if self._pump is not None:
+                # Its socket is full: a close frame would never get through either. The pump's owner
+                # (the connection's task group) sees it end and closes the connection.
+                self._pump.cancel()
             return
         if self._pump_idle and not self._outbox and self._transport.send_now(frame):
             return
@@ -108,7 +119,18 @@ class Peer:
         self._wakeup.set()
 
     async def pump(self) -> None:
-        """Write queued frames in order until the peer is closed."""
+        """Write queued frames in order until the peer is closed; run it as a task of its own.
+
+        A peer that falls too far behind cancels this task: a pump stuck
+        writing to a reader that stopped reading would never end otherwise.
+        """
+        self._pump = asyncio.current_task()
+        try:
+            await self._write_all()
+        finally:
+            self._pump = None
+
+    async def _write_all(self) -> None:
         while True:
             while self._outbox:
                 await self._transport.send(self._outbox.popleft())

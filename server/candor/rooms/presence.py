@@ -8,18 +8,28 @@ is dropped, not refused; an entry that would set or move someone else's
 state never reaches the others. A room holds at most ``per_room`` states.
 A connection's states go when it leaves; memory kept for states gone is
 handed back once it outgrows the live ones (pycrdt keeps a clock per id ever
-seen). Presence is relayed, never logged.
+seen). Presence is relayed, never logged: at once to the room's peers and,
+with several processes, through the broker; presence relayed from another
+process that stops being renewed (that process may have died) is dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import logging
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Awareness, Decoder, Doc, Encoder
 
 from candor.errors import PolicyViolation, ProtocolError, RoomClosing
+from candor.ids import RoomId
+from candor.metrics import Metrics
+from candor.protocol import encode_awareness
+from candor.rooms.peer import Peer, send_all
+
+logger = logging.getLogger("candor.room")
 
 # The owner of states relayed from another process sharing the room.
 REMOTE = "remote"
@@ -167,3 +177,94 @@ class Presence:
 
     def last_updated_ms(self, client: int) -> float:
         return float(self.awareness.meta.get(client, {}).get("lastUpdated", 0))
+
+
+class PresenceRelay:
+    """Passes a room's presence on: between its peers, to and from the other processes sharing it.
+
+    It shares the room's ``peers`` (attached) and ``subscribers`` (synced, in
+    the order they joined) and sends ``publish`` what the other processes must
+    hear (through the broker). It holds nothing that points back at the room,
+    so a stopped room is freed by reference counting alone.
+    """
+
+    def __init__(
+        self,
+        room_id: RoomId,
+        presence: Presence,
+        *,
+        peers: set[Peer],
+        subscribers: dict[Peer, None],
+        publish: Callable[[bytes], None],
+        metrics: Metrics,
+        remote_timeout_s: float,
+    ) -> None:
+        self.presence = presence
+        self._room_id = room_id
+        self._peers = peers
+        self._subscribers = subscribers
+        self._publish = publish
+        self._metrics = metrics
+        self._remote_timeout_s = remote_timeout_s
+        self._next_check = time.monotonic()
+        self._remote = False  # set once another process relays presence: only then can it go stale
+
+    def _broadcast(self, frame: bytes, skip: Peer | None) -> None:
+        self._metrics.messages_out.inc(send_all(self._subscribers, frame, skip))
+
+    def local(self, peer: Peer, payload: bytes) -> None:
+        """A peer's awareness update; raises as :meth:`Presence.apply` does (strictly)."""
+        relayed = self.presence.apply(peer, payload)
+        if relayed is not None:
+            self._broadcast(encode_awareness(relayed), peer)
+            self._publish(relayed)
+
+    def left(self, peer: Peer) -> None:
+        """A peer left: its presence is removed for everyone else."""
+        removal = self.presence.release(peer)
+        if removal is not None:
+            self._broadcast(encode_awareness(removal), peer)
+            self._publish(removal)
+
+    def remote(self, payload: bytes) -> None:
+        """Presence relayed from another process: applied and passed to this room's peers, never logged."""
+        try:
+            relayed = self.presence.apply(REMOTE, payload, strict=False)
+        except ProtocolError:
+            logger.warning(
+                "room %s: bad awareness from another process ignored", self._room_id, extra={"room": self._room_id}
+            )
+            return
+        if relayed is None:
+            return
+        self._remote = True
+        # Every attached peer, synced or not: the answer to the "who is here?" a newcomer's arrival
+        # made this process ask may come back before the newcomer's sync finishes.
+        self._metrics.messages_out.inc(send_all(self._peers, encode_awareness(relayed)))
+
+    def local_states(self) -> bytes | None:
+        """The presence of this process's own peers, encoded (asked by a process that just loaded the room)."""
+        return self.presence.encoded([c for peer in self._peers for c in self.presence.owned_by(peer)])
+
+    def expire(self, now: float) -> float | None:
+        """Drop remote presence not renewed in time, when a check is due (``now``: monotonic).
+
+        Returns the seconds until the next check, or None while no state of
+        another process can go stale.
+        """
+        if now >= self._next_check:
+            self._drop_stale()
+        if not self._remote or not self.presence.owned_by(REMOTE):
+            return None
+        return max(0.0, self._next_check - now)
+
+    def _drop_stale(self) -> None:
+        self._next_check = time.monotonic() + self._remote_timeout_s / 6
+        if not self._remote:
+            return
+        oldest_ms = time.time() * 1000 - self._remote_timeout_s * 1000
+        remote = self.presence.owned_by(REMOTE)
+        stale = [c for c in remote if self.presence.last_updated_ms(c) <= oldest_ms]
+        removal = self.presence.release(REMOTE, stale) if stale else None
+        if removal is not None:
+            self._broadcast(encode_awareness(removal), None)

@@ -2,7 +2,8 @@
 
 With several processes, a room subscribes to the broker before it reads the
 log, so what other processes append meanwhile is delivered and what the read
-already holds is skipped; an unloaded room is unsubscribed.
+already holds is skipped; an unloaded room is unsubscribed. Whether a room is
+an event's board (gated) or free-form is decided here, from its name alone.
 """
 
 from __future__ import annotations
@@ -12,20 +13,21 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
 
 from pycrdt import Doc
 
-from candor.board.gate import BoardGate, LoggedState
-from candor.board.safe import EntryIndex, apply_stored
 from candor.broker.base import Broker
 from candor.broker.local import LocalBroker
-from candor.errors import CandorError, InvalidUpdate, LogUnavailable
-from candor.ids import Access, RoomId, Seq
+from candor.errors import CandorError, InvalidUpdate, LogUnavailable, RoomClosing
+from candor.ids import Access, RoomId, Seq, is_event_room
 from candor.log.base import LogRecord
 from candor.log.snapshots import SnapshottedLog
 from candor.metrics import Metrics
 from candor.rooms.heap import HeapTrimmer
+from candor.rooms.loading import load_room
 from candor.rooms.peer import Peer
 from candor.rooms.room import Room, RoomSettings
 
@@ -33,6 +35,7 @@ logger = logging.getLogger("candor.registry")
 
 # Awareness updates kept for a room still loading; later ones are dropped (clients renew theirs).
 MAX_EARLY_AWARENESS = 64
+T = TypeVar("T")
 
 
 class _Inbound:
@@ -68,13 +71,26 @@ class _Inbound:
         self._records, self._awareness = [], []
 
 
+@dataclass(frozen=True, slots=True)
+class _Load:
+    """A load in progress: its task (in the registry's group) and the room it gives every joiner waiting."""
+
+    task: asyncio.Task[None]
+    room: asyncio.Future[Room]
+
+
 class RoomRegistry:
     """Owns every loaded room and every load in progress.
 
+    Use it as an async context manager: loads, room writers and the heap
+    trimmer are tasks of the registry's task group, entered with it; leaving
+    flushes and snapshots every room and waits for all of them.
+
     Many peers joining a cold room at once share one load task, so the
     snapshot and log are read exactly once. A room is evicted only from its
-    own runner, and only when it has no peer at that instant; a join after
-    that loads a fresh copy from the log.
+    own writer, and only when it has no peer at that instant; a join after
+    that loads a fresh copy from the log. An event's room (:func:`candor.ids.is_event_room`)
+    is a board, whose updates pass its gate; any other room is free-form.
     """
 
     def __init__(
@@ -93,34 +109,52 @@ class RoomRegistry:
         self._on_collect_ended = on_collect_ended
         self.rooms: dict[RoomId, Room] = {}
         self.loads = 0
-        self._loading: dict[RoomId, asyncio.Task[Room]] = {}
-        self._retired: set[Room] = set()
+        self._loading: dict[RoomId, _Load] = {}
         self._paused: dict[RoomId, asyncio.Event] = {}
         self._closing = False
+        self._tasks = asyncio.TaskGroup()
         self._heap = HeapTrimmer(self.metrics.heap_trims.inc)
+        self._trimming: asyncio.Task[None] | None = None
 
-    async def join(self, room_id: RoomId, peer: Peer, gated: bool = False) -> Room:
-        """The loaded room, with ``peer`` attached to it.
+    async def __aenter__(self) -> RoomRegistry:
+        await self._tasks.__aenter__()
+        self._trimming = self._tasks.create_task(self._heap.run(), name="heap-trim")
+        return self
 
-        A ``gated`` room checks every update against the board schema and the
-        sender's role; an open room accepts any Yjs update.
-        """
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.close()
+        finally:
+            await self._tasks.__aexit__(exc_type, exc, tb)
+
+    async def join(self, room_id: RoomId, peer: Peer) -> Room:
+        """The loaded room, with ``peer`` attached to it."""
         while True:
-            room = await self._loaded(room_id, gated)
+            room = await self._loaded(room_id)
             if not room.closed and self.rooms.get(room_id) is room:
                 room.attach(peer)
                 return room
 
-    async def submit(
-        self, room_id: RoomId, change: bytes | Callable[[Doc[Any]], None], access: Access, gated: bool = True
-    ) -> Seq | None:
+    async def submit(self, room_id: RoomId, change: bytes | Callable[[Doc[Any]], None], access: Access) -> Seq | None:
         """Apply a server-made update to a room (loading it if needed) once it is logged."""
         while True:
-            room = await self._loaded(room_id, gated)
+            room = await self._loaded(room_id)
             if not room.closed and self.rooms.get(room_id) is room:
                 return await room.submit(change, access)
 
-    async def _loaded(self, room_id: RoomId, gated: bool) -> Room:
+    async def read(self, room_id: RoomId, read: Callable[[Doc[Any]], T]) -> T | None:
+        """``read(doc)`` run by the room's writer if the room is loaded here; None if not (read its log instead)."""
+        room = self.rooms.get(room_id)
+        if room is None or room.closed:
+            return None
+        try:
+            return await room.read(read)
+        except RoomClosing:  # it stopped first: all it held is in the log
+            return None
+
+    async def _loaded(self, room_id: RoomId) -> Room:
         while (paused := self._paused.get(room_id)) is not None:
             await paused.wait()
         if self._closing:
@@ -131,67 +165,58 @@ class RoomRegistry:
         if room is not None:  # a room that stopped without leaving: never hand it out again
             del self.rooms[room_id]
             self.broker.unsubscribe(room_id)
-        task = self._loading.get(room_id)
-        if task is None:
-            task = asyncio.create_task(self._load(room_id, gated), name=f"load:{room_id}")
-            self._loading[room_id] = task
+        load = self._loading.get(room_id)
+        if load is None:
+            result: asyncio.Future[Room] = asyncio.get_running_loop().create_future()
+            task = self._tasks.create_task(self._load(room_id, result), name=f"load:{room_id}")
+            load = self._loading[room_id] = _Load(task, result)
         # One joiner giving up must not cancel the load the others wait for.
-        return await asyncio.shield(task)
+        return await asyncio.shield(load.room)
 
-    async def _load(self, room_id: RoomId, gated: bool) -> Room:
-        inbound = _Inbound()
+    async def _load(self, room_id: RoomId, result: asyncio.Future[Room]) -> None:
+        """Load and start a room; its joiners get it, or the error, through ``result`` (never the task group)."""
         try:
-            await self.broker.subscribe(room_id, inbound.records, inbound.awareness, inbound.local_awareness)
-        except BaseException:
-            del self._loading[room_id]
+            room = await self._open(room_id)
+            if not result.done():
+                result.set_result(room)
+        except asyncio.CancelledError:
+            result.cancel()
             raise
+        except Exception as exc:  # the joiners' to handle (and log): a failed load is no failure of the registry
+            if not result.done():
+                result.set_exception(exc)
+        finally:
+            del self._loading[room_id]
+
+    async def _open(self, room_id: RoomId) -> Room:
+        inbound = _Inbound()
+        await self.broker.subscribe(room_id, inbound.records, inbound.awareness, inbound.local_awareness)
         try:
-            doc: Doc[Any] = Doc()
-            index = EntryIndex() if gated else None
-            snapshot = await self.log.latest_snapshot(room_id)
-            start = Seq(0)
-            size = 0
-            refused = 0
-            if snapshot is not None:
-                refused += not apply_stored(doc, snapshot.state, index, where=f"(room {room_id} snapshot)")
-                start = snapshot.seq
-                size = len(snapshot.state)
-            records = await self.log.read(room_id, after=start)
-            for record in records:
-                refused += not apply_stored(doc, record.update, index, where=f"(room {room_id}, seq {record.seq})")
-                size += len(record.update)
-            if refused:
-                self.metrics.refused_records.inc(refused)
-            head = records[-1].seq if records else start
-            gate = None
-            if index is not None:
-                logged = LoggedState(snapshot.state if snapshot else b"", [r.update for r in records])
-                gate = BoardGate(logged, self.settings.max_board_bytes, (doc, index))
+            loaded = await load_room(
+                self.log, room_id, board=is_event_room(room_id), max_board_bytes=self.settings.max_board_bytes
+            )
+            if loaded.refused:
+                self.metrics.refused_records.inc(loaded.refused)
             room = Room(
-                room_id,
-                doc,
-                head,
-                start,
-                self.log,
-                self.settings,
-                self._evict,
-                gate,
-                size,
-                self._on_collect_ended,
+                loaded,
+                log=self.log,
+                settings=self.settings,
                 metrics=self.metrics,
+                evict=self._evict,
+                on_collect_ended=self._on_collect_ended,
                 publish_awareness=functools.partial(self.broker.publish_awareness, room_id),
             )
             inbound.bind(room)
-            room.start()
+            room.start(self._tasks).add_done_callback(self._stopped)
             self.rooms[room_id] = room
             self.loads += 1
             self.metrics.room_loads.inc()
             logger.info(
                 "room %s loaded at seq %d (%d records after snapshot)",
                 room_id,
-                head,
-                len(records),
-                extra={"room": room_id, "seq": head, "count": len(records)},
+                loaded.head,
+                loaded.records_read,
+                extra={"room": room_id, "seq": loaded.head, "count": loaded.records_read},
             )
             return room
         except ValueError as exc:
@@ -200,11 +225,9 @@ class RoomRegistry:
         except BaseException:
             self.broker.unsubscribe(room_id)
             raise
-        finally:
-            del self._loading[room_id]
 
     def _evict(self, room: Room, force: bool) -> bool:
-        """Called by the room's runner; True when it may shut down.
+        """Called by the room's writer; True when it may shut down.
 
         Unforced, it refuses while any peer is attached: the check and the
         removal happen in one step of the event loop, so no join slips between.
@@ -214,13 +237,12 @@ class RoomRegistry:
         if self.rooms.get(room.id) is room:
             del self.rooms[room.id]
             self.broker.unsubscribe(room.id)
-            self._retired.add(room)
-            room.on_stopped(lambda: self._stopped(room))
         return True
 
-    def _stopped(self, room: Room) -> None:
-        self._retired.discard(room)
-        self._heap.room_freed()
+    def _stopped(self, writer: asyncio.Task[None]) -> None:
+        """A room's writer ended: its document is freed (once its last connections let go)."""
+        if not self._closing:
+            self._heap.room_freed()
 
     @contextlib.asynccontextmanager
     async def paused(self, room_ids: list[RoomId], error: CandorError) -> AsyncIterator[None]:
@@ -234,7 +256,7 @@ class RoomRegistry:
             for room_id in gates:
                 loading = self._loading.get(room_id)
                 if loading is not None:
-                    await asyncio.gather(loading, return_exceptions=True)
+                    await asyncio.gather(loading.room, return_exceptions=True)
                 room = self.rooms.pop(room_id, None)
                 if room is not None:
                     self.broker.unsubscribe(room_id)
@@ -259,14 +281,17 @@ class RoomRegistry:
         room.detach(peer)
 
     async def close(self) -> None:
-        """Stop accepting joins, flush and snapshot every room."""
+        """Stop accepting joins, flush and snapshot every room; leaving the context then waits for every task."""
+        if self._closing:
+            return
         self._closing = True
-        for task in list(self._loading.values()):
-            task.cancel()
+        for load in list(self._loading.values()):
+            load.task.cancel()
+            load.room.cancel()  # (even if the task is cancelled before it ever ran)
         rooms = list(self.rooms.values())
         self.rooms.clear()
         for room in rooms:
             self.broker.unsubscribe(room.id)
         await asyncio.gather(*(room.close() for room in rooms), return_exceptions=True)
-        await asyncio.gather(*(room.wait_closed() for room in list(self._retired)), return_exceptions=True)
-        self._heap.close()
+        if self._trimming is not None:
+            self._trimming.cancel()

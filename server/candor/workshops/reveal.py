@@ -80,34 +80,38 @@ def _removing(state: bytes, note_ids: list[str]) -> bytes:
 
 
 class Revealer:
-    """Owns the reveal tasks; started by a room whose collect phase ended."""
+    """Publishes the drafts of each room whose collect phase ended, as rooms announce it on ``collect_ended``.
 
-    def __init__(self, log: SnapshottedLog) -> None:
+    :meth:`run` (a task of the app's lifespan) owns one task per reveal, in a task group of its own.
+    """
+
+    def __init__(self, log: SnapshottedLog, registry: RoomRegistry, collect_ended: asyncio.Queue[RoomId]) -> None:
         self.log = log
-        self.registry: RoomRegistry | None = None
-        self._tasks: set[asyncio.Task[int]] = set()
+        self.registry = registry
+        self._collect_ended = collect_ended
 
-    def schedule(self, room: RoomId) -> None:
-        task = asyncio.create_task(self.reveal(room), name=f"reveal:{room}")
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
+    async def run(self) -> None:
+        """Reveal each room announced, each in a task of its own, until cancelled (which cancels them too)."""
+        async with asyncio.TaskGroup() as reveals:
+            while True:
+                room = await self._collect_ended.get()
+                reveals.create_task(self._reveal_logged(room), name=f"reveal:{room}")
 
-    def _finished(self, task: asyncio.Task[int]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("reveal failed", exc_info=task.exception())
+    async def _reveal_logged(self, room: RoomId) -> None:
+        try:
+            await self.reveal(room)
+        except Exception:  # a reveal's failure is its own room's, not the other reveals'
+            logger.exception("reveal failed", extra={"room": room})
 
     async def _state(self, room: RoomId) -> bytes:
-        assert self.registry is not None
-        live = self.registry.rooms.get(room)
-        if live is not None:
-            return live.doc.get_update()
+        state = await self.registry.read(room, lambda doc: doc.get_update())
+        if state is not None:
+            return state
         rebuilt = await rebuild(self.log, room, await self.log.head(room))
         return rebuilt.doc.get_update()
 
     async def reveal(self, room: RoomId) -> int:
         """Publish every draft of ``room``; returns how many notes moved."""
-        assert self.registry is not None
         prefix = room + DRAFTS_SEPARATOR
         moved = 0
         for drafts in [r for r in await self.log.rooms() if r.startswith(prefix)]:
@@ -131,9 +135,3 @@ class Revealer:
             moved += len(notes)
         logger.info("room %s: revealed %d private notes", room, moved, extra={"room": room, "count": moved})
         return moved
-
-    async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)

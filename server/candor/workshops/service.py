@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from candor.errors import (
     Unauthorized,
     WrongJoinCode,
 )
-from candor.ids import OPEN_ACCESS, Access, PeerId, Role, RoomId, Seq
+from candor.ids import OPEN_ACCESS, Access, PeerId, Role, RoomId, Seq, is_event_room
 from candor.log.base import Entry
 from candor.log.redaction import PurgeableLog
 from candor.workshops.reveal import split_drafts_room
@@ -30,9 +29,6 @@ from candor.workshops.tokens import DEFAULT_LIFETIME_S, Claims, TokenSigner
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 MAX_ROOMS = 200
-# Rooms of events are named "ev" + 8 hex digits + "-...": such a name is never a free-form room, so an
-# erased event's rooms are not brought back by --open-rooms when a participant's client reconnects.
-EVENT_ROOM = re.compile(r"ev[0-9a-f]{8}-")
 SERVER_ORIGIN = PeerId("server")
 
 
@@ -171,7 +167,7 @@ class EventService:
             return await self._authorize_drafts(room_id, *drafts, token)
         room = await self.store.room(room_id)
         if room is None:
-            if self.open_rooms and not EVENT_ROOM.match(room_id):
+            if self.open_rooms and not is_event_room(room_id):
                 return RoomAccess(OPEN_ACCESS, gated=False)
             raise RoomNotFound(f"no room {room_id!r}; rooms belong to events (or run the server with --open-rooms)")
         claims = await self.authenticate(token, room.event_id)
