@@ -405,7 +405,8 @@ class Session:
         report("deliver", kind, latency)
         if RUN.in_window(t_sent):
             RUN.latencies.setdefault(kind, []).append(latency)
-            RUN.by_minute.setdefault(int((t_sent - RUN.window_start) // 60), []).append(latency)
+            if kind != "presence":  # (gathered by the server on purpose: judged apart, see PRESENCE)
+                RUN.by_minute.setdefault(int((t_sent - RUN.window_start) // 60), []).append(latency)
 
     def _on_notes(self, events_: list[Any]) -> None:
         for event in events_:
@@ -842,7 +843,9 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     assert plan is not None
     end = min(monotonic(), RUN.stop_writing)
     seconds = max(end - RUN.window_start, 1e-9)
-    deliveries = [x for samples in RUN.latencies.values() for x in samples]
+    # Edits (notes, moves, votes, timers) are judged by their delivery; presence apart, since
+    # the server gathers it on purpose (one frame per --presence-interval).
+    deliveries = [x for kind, samples in RUN.latencies.items() if kind != "presence" for x in samples]
     errors = sum(RUN.errors.values())
     summary = {
         "scenario": plan.scenario,
@@ -853,6 +856,7 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
             "seconds": round(seconds, 3),
         },
         "latency_ms": percentiles_ms(deliveries),
+        "presence_latency_ms": percentiles_ms(RUN.latencies.get("presence", [])),
         # A long (soak) run is steady when these stay level from the first minute to the last.
         "latency_ms_by_minute": [percentiles_ms(RUN.by_minute[m]) for m in sorted(RUN.by_minute)],
         "latency_ms_by_kind": {kind: percentiles_ms(samples) for kind, samples in sorted(RUN.latencies.items())},

@@ -130,6 +130,15 @@ class YClient:
             await self._reader
 
 
+async def close_of(ws: ClientConnection, within_s: float = 10.0) -> tuple[int | None, str]:
+    """Read until the server closes ``ws``; its close code and reason."""
+    async with asyncio.timeout(within_s):
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await ws.recv()
+    return ws.close_code, ws.close_reason or ""
+
+
 @contextlib.asynccontextmanager
 async def yclient(url: str, *, sync: bool = True) -> AsyncIterator[YClient]:
     async with connect(url, max_size=None) as ws:

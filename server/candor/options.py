@@ -59,6 +59,11 @@ OPTIONS = (
         "presence states (awareness client ids) one connection may show",
     ),
     Option("--max-presence-per-room", "rooms.max_presence_per_room", "presence states one room shows in all"),
+    Option(
+        "--presence-interval",
+        "rooms.presence_interval_s",
+        "a room's presence changes are sent to its peers gathered, one frame per this many seconds (0: each at once)",
+    ),
     Option("--peer-idle-timeout", "limits.idle_timeout_s", "close a silent connection (seconds)"),
     Option("--sync-timeout", "limits.sync_timeout_s", "close a connection that never syncs (seconds)"),
     Option("--flood-close-after", "limits.flood_close_after_s", "close a connection throttled this long (seconds)"),

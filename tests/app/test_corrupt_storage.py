@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from typing import Any
 
-import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 from candor.errors import WS_1011_INTERNAL_ERROR
-from yclient import yclient
+from yclient import close_of, yclient
 
 HEALTHY = "healthy-room"
 DAMAGED = "damaged-room"
-
-
-async def close_of(ws: Any, within_s: float = 10.0) -> tuple[int | None, str]:
-    with pytest.raises(ConnectionClosed):
-        async with asyncio.timeout(within_s):
-            while True:
-                await ws.recv()
-    return ws.close_code, ws.close_reason or ""
 
 
 async def test_a_room_with_a_corrupt_record_closes_with_1011_and_every_other_room_is_served(make_server: Any) -> None:

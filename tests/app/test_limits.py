@@ -13,9 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 from candor.errors import (
     WS_1008_POLICY_VIOLATION,
@@ -25,15 +23,7 @@ from candor.errors import (
 )
 from candor.protocol import encode_awareness
 from scrape import metrics_of
-from yclient import yclient
-
-
-async def close_of(ws: Any, within_s: float = 10.0) -> tuple[int | None, str]:
-    with pytest.raises(ConnectionClosed):
-        async with asyncio.timeout(within_s):
-            while True:
-                await ws.recv()
-    return ws.close_code, ws.close_reason or ""
+from yclient import close_of, yclient
 
 
 async def test_a_flooding_client_is_throttled_then_closed_while_others_carry_on(make_server: Any) -> None:

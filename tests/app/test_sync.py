@@ -179,3 +179,22 @@ async def test_a_throttled_burst_keeps_its_order(make_server: Any) -> None:
     started = time.monotonic()
     assert await echoes_of(server.ws_url("throttled"), updates) == updates
     assert time.monotonic() - started > 1.0  # slowed down: ~30 over the burst at 20 a second
+
+
+async def test_newcomers_at_the_same_moment_share_an_answer_that_holds_every_deletion(server: Any) -> None:
+    # Answers are shared between peers who join at the same document state. A deletion changes
+    # the document but not its state vector: a newcomer after it must not get the note back.
+    url = server.ws_url("shared-answers")
+    async with yclient(url) as writer:
+        await writer.edit(n1="Agree on the ground rules first", n2="Felt lonely afterwards")
+        await writer.wait_for(lambda: len(writer.received_updates) == 1)
+        async with yclient(url) as early_one, yclient(url) as early_two:
+            assert early_one.confirmed_notes() == early_two.confirmed_notes() == writer.confirmed_notes()
+
+            def delete(_: Doc[Any]) -> None:
+                del writer.notes["n2"]
+
+            await writer.transact(delete)
+            await writer.wait_for(lambda: len(writer.received_updates) == 2)
+            async with yclient(url) as late:
+                assert late.confirmed_notes() == {"n1": "Agree on the ground rules first"}

@@ -29,7 +29,8 @@ SMALL = {
 }  # fmt: skip
 
 SUMMARY = re.compile(
-    r"^(?P<scenario>[\w-]+) single: PASS \| \d+ users \| delivery p50 [\d.]+ ms p99 [\d.]+ ms \(n=[\d,]+\) \| "
+    r"^(?P<scenario>[\w-]+) single: PASS \| \d+ users \| edits delivered p50 [\d.]+ ms p99 [\d.]+ ms \(n=[\d,]+\) \| "
+    r"presence p50 \S+ ms p99 \S+ ms \(n=[\d,]+\) \| "
     r".* errors 0/[\d,]+ \(0\.00%\) \| .*server log errors 0 \| candor:\d+ CPU \d+% RSS \d+ MB \(\d+→\d+\) \| "
     r"locust CPU \d+% .*"
     r"\| report (?P<report>\S+\.json)$"
@@ -40,7 +41,7 @@ SUMMARY = re.compile(
 @pytest.mark.parametrize("scenario", sorted(SMALL))
 def test_a_small_run_of_the_scenario_passes_and_prints_one_summary_line(scenario: str, tmp_path: Path) -> None:
     # The suite shares the machine: no pinning, and a latency bound that only catches a broken run.
-    shared_machine = ["--server-cpus", "", "--locust-cpus", "", "--max-p99-ms", "2000"]
+    shared_machine = ["--server-cpus", "", "--locust-cpus", "", "--max-p99-ms", "2000", "--max-presence-p99-ms", "2000"]
     command = [sys.executable, str(RUNNER), scenario, *SMALL[scenario], *shared_machine, "--out-dir", str(tmp_path)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=55, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -56,5 +57,10 @@ def test_a_small_run_of_the_scenario_passes_and_prints_one_summary_line(scenario
     assert report["server_log_errors"] == {"count": 0, "first": []}
     assert measured["syncs"] >= measured["expected_syncs"]
     assert {"note", "presence"} <= set(measured["latency_ms_by_kind"])
+    # Edits are judged by their delivery, presence (gathered by the server on purpose) apart.
+    assert measured["presence_latency_ms"]["n"] == measured["latency_ms_by_kind"]["presence"]["n"] > 0
+    assert measured["latency_ms"]["n"] == sum(
+        kind["n"] for name, kind in measured["latency_ms_by_kind"].items() if name != "presence"
+    )
     assert (tmp_path / Path(match["report"]).with_suffix(".csv").name).exists()
     assert (tmp_path / Path(match["report"]).with_suffix(".html").name).exists()

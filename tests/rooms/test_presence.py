@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -12,9 +14,9 @@ from hypothesis import strategies as st
 from pycrdt import Doc
 
 from candor.errors import WS_1008_POLICY_VIOLATION, PolicyViolation, ProtocolError, RoomClosing
-from candor.protocol import encode_awareness
+from candor.protocol import AwarenessUpdate, decode_message, encode_awareness
 from candor.rooms.presence import REMOTE, Entry, Presence, decode_entries, encode_entries
-from yclient import yclient
+from yclient import YClient, yclient
 
 ADA = {"user": {"name": "Ada", "role": "participant"}}
 FACILITATOR = {"user": {"name": "Facilitator", "role": "facilitator"}}
@@ -134,3 +136,45 @@ def test_a_frame_refused_for_its_claims_leaves_nothing_claimed() -> None:
         room.apply("ada", update(*((n, 1, ADA) for n in range(1, 6))))
     assert room.owned_by("ada") == [] and room.awareness.states == {}
     assert room.release("ada") is None
+
+
+def presence_frames(client: YClient) -> list[bytes]:
+    return [f for f in client.frames if isinstance(decode_message(f), AwarenessUpdate)]
+
+
+async def test_a_presence_storm_reaches_each_peer_gathered_and_whole(make_server: Any) -> None:
+    # 24 people move their cursors 6 times each, 144 changes within a few tenths of a second:
+    # each peer gets them gathered, a few frames a second, and ends with everyone's last state.
+    server = make_server("--presence-interval", "0.25")
+    url = server.ws_url("presence-storm")
+    async with AsyncExitStack() as stack:
+        watcher = await stack.enter_async_context(yclient(url))
+        people = [await stack.enter_async_context(yclient(url)) for _ in range(24)]
+        await asyncio.sleep(0.6)  # the joins' own frames are over
+        before = len(presence_frames(watcher))
+        started = time.monotonic()
+        for move in range(6):
+            await asyncio.gather(*(p.send_presence({"cursor": [n, move]}) for n, p in enumerate(people)))
+            await asyncio.sleep(0.02)
+        last = {p.doc.client_id: {"cursor": [n, 5]} for n, p in enumerate(people)}
+        await watcher.wait_for(lambda: watcher.presence_of_others() == last)
+        took = time.monotonic() - started
+        frames = len(presence_frames(watcher)) - before
+        assert frames <= took / 0.25 + 2, f"{frames} presence frames in {took:.2f} s"
+
+
+async def test_a_lone_change_goes_at_once_and_a_leaver_is_removed(make_server: Any) -> None:
+    server = make_server("--presence-interval", "2")
+    url = server.ws_url("presence-lone")
+    async with yclient(url) as watcher, yclient(url) as ada:
+        await asyncio.sleep(2.2)  # quiet: whatever the joins sent has gone
+        started = time.monotonic()
+        await ada.send_presence(ADA)
+        await watcher.wait_for(lambda: watcher.presence_of_others() == {ada.doc.client_id: ADA})
+        assert time.monotonic() - started < 1.0, "the first change after a quiet moment waits for nothing"
+        await ada.send_presence({"user": {"name": "Ada", "cursor": [1, 2]}})  # gathered: within the interval
+        await watcher.wait_for(lambda: "cursor" in watcher.presence_of_others()[ada.doc.client_id]["user"], 4)
+        assert time.monotonic() - started >= 1.5, "a second change within the interval waits for it"
+        ada_id = ada.doc.client_id
+        await ada.close()
+        await watcher.wait_for(lambda: ada_id not in watcher.presence_of_others(), 5)

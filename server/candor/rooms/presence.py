@@ -8,15 +8,23 @@ is dropped, not refused; an entry that would set or move someone else's
 state never reaches the others. A room holds at most ``per_room`` states.
 A connection's states go when it leaves; memory kept for states gone is
 handed back once it outgrows the live ones (pycrdt keeps a clock per id ever
-seen). Presence is relayed, never logged: at once to the room's peers and,
-with several processes, through the broker; presence relayed from another
-process that stops being renewed (that process may have died) is dropped.
+seen). Presence is relayed, never logged: to the room's peers and, with
+several processes, through the broker; presence relayed from another process
+that stops being renewed (that process may have died) is dropped.
+
+A room's peers get its presence on a budget: the first change after a quiet
+moment goes at once, later ones are gathered and sent together, one frame per
+interval to everyone, each client's last change only. Without it every peer's
+presence went to every other peer, so a room's presence traffic grew with the
+square of its size (500 joining a plenary: 10,000 frames a second).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +43,8 @@ logger = logging.getLogger("candor.room")
 REMOTE = "remote"
 # Ids remembered beyond the live states before the memory is handed back.
 SPARE_IDS = 256
+# Frames sent lately, recognised when a stock client echoes one back whole.
+RECENT_FRAMES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +96,9 @@ class Presence:
         self.per_owner = per_owner
         self.per_room = per_room
         self._owners: dict[int, Hashable] = {}
+        self._owned: dict[Hashable, dict[int, None]] = {}  # the same, by owner (in the order claimed)
+        self._version = 0  # counts changes, for the cached encoding of every state
+        self._all: tuple[int, bytes | None] = (-1, None)
         self.awareness = self._fresh({})
 
     def _fresh(self, states: dict[int, Any]) -> Awareness:
@@ -100,14 +113,26 @@ class Presence:
         return awareness.encode_awareness_update(list(states))
 
     def owned_by(self, owner: Hashable) -> list[int]:
-        return [client for client, who in self._owners.items() if who == owner]
+        return list(self._owned.get(owner, ()))
+
+    def _claim(self, client: int, owner: Hashable) -> None:
+        self._owners[client] = owner
+        self._owned.setdefault(owner, {})[client] = None
+
+    def _unclaim(self, client: int) -> None:
+        owner = self._owners.pop(client, None)
+        owned = self._owned.get(owner)
+        if owned is not None:
+            owned.pop(client, None)
+            if not owned:
+                del self._owned[owner]
 
     def _kept(self, owner: Hashable, entries: list[Entry], *, strict: bool) -> list[Entry]:
         """The entries ``owner`` may apply; raises (with ``strict``) when it claims past a cap."""
         meta = self.awareness.meta
         kept = []
         claims: list[int] = []  # taken only once the whole frame is within the caps
-        owned = len(self.owned_by(owner))
+        owned = len(self._owned.get(owner, ()))
         for entry in entries:
             current = self._owners.get(entry.client)
             if current == owner:
@@ -129,7 +154,7 @@ class Presence:
             claims.append(entry.client)
             kept.append(entry)
         for client in claims:
-            self._owners[client] = owner
+            self._claim(client, owner)
         return kept
 
     def apply(self, owner: Hashable, payload: bytes, *, strict: bool = True) -> bytes | None:
@@ -144,26 +169,28 @@ class Presence:
         if not kept:
             return None
         relayed = payload if len(kept) == len(entries) else encode_entries(kept)
+        self._version += 1
         try:
             self.awareness.apply_awareness_update(relayed, origin=owner)
         except (ValueError, TypeError, RecursionError) as exc:
             for entry in kept:
                 if self._owners.get(entry.client) == owner and entry.client not in self.awareness.states:
-                    del self._owners[entry.client]
+                    self._unclaim(entry.client)
             raise ProtocolError("malformed awareness state") from exc
         for entry in kept:  # a removal (or a stale one) leaves the state gone, or as it was
             if entry.client not in self.awareness.states:
-                self._owners.pop(entry.client, None)
+                self._unclaim(entry.client)
         return relayed
 
     def release(self, owner: Hashable, clients: list[int] | None = None) -> bytes | None:
         """Remove ``owner``'s states (or only ``clients`` of them); the removal to relay, or None."""
         gone = [c for c in (clients if clients is not None else self.owned_by(owner)) if self._owners.get(c) == owner]
         for client in gone:
-            del self._owners[client]
+            self._unclaim(client)
         gone = [c for c in gone if c in self.awareness.states]
         if not gone:
             return None
+        self._version += 1
         self.awareness.remove_awareness_states(gone, origin=owner)
         removal = self.awareness.encode_awareness_update(gone)
         if len(self.awareness.meta) > 2 * len(self.awareness.states) + SPARE_IDS:
@@ -171,9 +198,18 @@ class Presence:
         return removal
 
     def encoded(self, clients: list[int] | None = None) -> bytes | None:
-        """The states shown (all, or ``clients`` of them), encoded; None when there are none."""
+        """The states shown (all, or ``clients`` of them), encoded; None when there are none.
+
+        All of them is what every newcomer gets: encoded once for everyone who
+        joins before the next change.
+        """
+        if clients is None and self._all[0] == self._version:
+            return self._all[1]
         chosen = [c for c in (clients if clients is not None else self.awareness.states) if c in self.awareness.states]
-        return self.awareness.encode_awareness_update(chosen) if chosen else None
+        encoded = self.awareness.encode_awareness_update(chosen) if chosen else None
+        if clients is None:
+            self._all = (self._version, encoded)
+        return encoded
 
     def last_updated_ms(self, client: int) -> float:
         return float(self.awareness.meta.get(client, {}).get("lastUpdated", 0))
@@ -182,10 +218,12 @@ class Presence:
 class PresenceRelay:
     """Passes a room's presence on: between its peers, to and from the other processes sharing it.
 
-    It shares the room's ``peers`` (attached) and ``subscribers`` (synced, in
-    the order they joined) and sends ``publish`` what the other processes must
-    hear (through the broker). It holds nothing that points back at the room,
-    so a stopped room is freed by reference counting alone.
+    It shares the room's ``peers`` (attached) and sends ``publish`` what the
+    other processes must hear (through the broker), each change as it comes.
+    The room's peers get changes gathered: at most one frame per
+    ``interval_s`` (0: each change at once). It holds nothing that points back
+    at the room, so a stopped room is freed by reference counting alone;
+    :meth:`close` stops its timer.
     """
 
     def __init__(
@@ -194,36 +232,38 @@ class PresenceRelay:
         presence: Presence,
         *,
         peers: set[Peer],
-        subscribers: dict[Peer, None],
         publish: Callable[[bytes], None],
         metrics: Metrics,
         remote_timeout_s: float,
+        interval_s: float,
     ) -> None:
         self.presence = presence
         self._room_id = room_id
         self._peers = peers
-        self._subscribers = subscribers
         self._publish = publish
         self._metrics = metrics
         self._remote_timeout_s = remote_timeout_s
+        self._interval_s = interval_s
         self._next_check = time.monotonic()
         self._remote = False  # set once another process relays presence: only then can it go stale
-
-    def _broadcast(self, frame: bytes, skip: Peer | None) -> None:
-        self._metrics.messages_out.inc(send_all(self._subscribers, frame, skip))
+        self._pending: dict[int, Entry] = {}  # each client's last change not yet sent
+        self._timer: asyncio.TimerHandle | None = None  # while set, changes wait for it
+        self._recent: deque[bytes] = deque(maxlen=RECENT_FRAMES)
 
     def local(self, peer: Peer, payload: bytes) -> None:
         """A peer's awareness update; raises as :meth:`Presence.apply` does (strictly)."""
+        if payload in self._recent:
+            return  # a stock client echoing what it heard from us: nothing of its own in it
         relayed = self.presence.apply(peer, payload)
         if relayed is not None:
-            self._broadcast(encode_awareness(relayed), peer)
+            self._gather(relayed)
             self._publish(relayed)
 
     def left(self, peer: Peer) -> None:
         """A peer left: its presence is removed for everyone else."""
         removal = self.presence.release(peer)
         if removal is not None:
-            self._broadcast(encode_awareness(removal), peer)
+            self._gather(removal)
             self._publish(removal)
 
     def remote(self, payload: bytes) -> None:
@@ -235,12 +275,36 @@ class PresenceRelay:
                 "room %s: bad awareness from another process ignored", self._room_id, extra={"room": self._room_id}
             )
             return
-        if relayed is None:
-            return
-        self._remote = True
-        # Every attached peer, synced or not: the answer to the "who is here?" a newcomer's arrival
-        # made this process ask may come back before the newcomer's sync finishes.
-        self._metrics.messages_out.inc(send_all(self._peers, encode_awareness(relayed)))
+        if relayed is not None:
+            self._remote = True
+            self._gather(relayed)
+
+    def close(self) -> None:
+        """The room stopped: nothing more is sent."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._pending.clear()
+
+    def _gather(self, update: bytes) -> None:
+        for entry in decode_entries(update):
+            self._pending.pop(entry.client, None)  # (moved to the end: frames keep the order of changes)
+            self._pending[entry.client] = entry
+        if self._timer is None:  # the first change after a quiet moment goes at once
+            self._send_pending()
+
+    def _send_pending(self) -> None:
+        self._timer = None
+        if not self._pending:
+            return  # a quiet interval: the next change goes at once
+        payload = encode_entries(list(self._pending.values()))
+        self._pending.clear()
+        self._recent.append(payload)
+        # Every attached peer, synced or not: a newcomer's greeting holds the states
+        # shown when it was greeted, and it must hear every change after that.
+        self._metrics.messages_out.inc(send_all(self._peers, encode_awareness(payload)))
+        if self._interval_s > 0:
+            self._timer = asyncio.get_running_loop().call_later(self._interval_s, self._send_pending)
 
     def local_states(self) -> bytes | None:
         """The presence of this process's own peers, encoded (asked by a process that just loaded the room)."""
@@ -267,4 +331,4 @@ class PresenceRelay:
         stale = [c for c in remote if self.presence.last_updated_ms(c) <= oldest_ms]
         removal = self.presence.release(REMOTE, stale) if stale else None
         if removal is not None:
-            self._broadcast(encode_awareness(removal), None)
+            self._gather(removal)

@@ -34,7 +34,7 @@ from candor.rooms.loading import LoadedRoom
 from candor.rooms.peer import Peer, send_all
 from candor.rooms.presence import Presence, PresenceRelay
 from candor.rooms.snapshots import Snapshots
-from candor.rooms.sync import answer_step1, greet, refuse_update
+from candor.rooms.sync import Answers, answer_step1, greet, refuse_update
 
 logger = logging.getLogger("candor.room")
 
@@ -52,6 +52,8 @@ class RoomSettings:
     # Presence states (awareness client ids) one connection may show, and one room in all.
     max_presence_per_connection: int = 4
     max_presence_per_room: int = 2000
+    # A room's peers get its presence changes gathered, one frame per this many seconds (0: each at once).
+    presence_interval_s: float = 0.25
 
 
 class Room:
@@ -103,11 +105,12 @@ class Room:
             self.id,
             self.presence,
             peers=self.peers,
-            subscribers=self._subscribers,
             publish=publish_awareness or (lambda payload: None),
             metrics=metrics,
             remote_timeout_s=settings.remote_presence_timeout_s,
+            interval_s=settings.presence_interval_s,
         )
+        self._answers = Answers()
         self._runner: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------
@@ -200,6 +203,7 @@ class Room:
             self._inbox.refuse_all(error)
         finally:
             self.closed = True
+            self._relay.close()
             self._inbox.refuse_all(RoomClosing("the room closed; try again"))
             # Undo the references back to the room and its gate, so that reference counting frees a
             # closed room at once, without waiting for a full garbage collection (see candor.rooms.heap).
@@ -303,9 +307,10 @@ class Room:
             else:
                 command.done.set_result(result)
         elif isinstance(command, Greet):
-            greet(command.peer, doc, self.presence.encoded())
-        elif isinstance(command.message, SyncStep1) and answer_step1(command.peer, doc, command.message):
-            self._subscribers[command.peer] = None
+            greet(command.peer, self._answers.step1(doc, self.head), self.presence.encoded())
+        elif isinstance(command.message, SyncStep1):
+            if answer_step1(command.peer, lambda vector: self._answers.step2(doc, self.head, vector), command.message):
+                self._subscribers[command.peer] = None
 
     def _admit(self, command: FromServer | FromPeer) -> Entry | None:
         """Check one update and apply it to the document; the entry to log, or None if empty.
