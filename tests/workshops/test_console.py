@@ -79,8 +79,9 @@ async def test_top_ideas_go_to_the_plenary_in_one_action_with_their_votes_and_ro
             "Get funders to request a section in reports about what went wrong", section=IDEAS, scope="public"
         )
         cafe = await dee2.add_note("Hold world cafe sessions to talk about failure", section=IDEAS, scope="event")
-        await ada1.wait_for_confirmed(lambda b: len(b["notes"]) == 3)
-        await dee2.wait_for_confirmed(lambda b: len(b["notes"]) == 1)
+        # The facilitators' clients open a ballot for each note they hold as voting starts: they must hold them all.
+        await fac1.wait_for_confirmed(lambda b: len(b["notes"]) == 3)
+        await fac2.wait_for_confirmed(lambda b: len(b["notes"]) == 1)
         await fac1.set_meta(phase="vote")
         await fac2.set_meta(phase="vote")
         await ada1.wait_for_confirmed(lambda b: b["meta"]["phase"] == "vote" and len(b["votes"]) == 3)
