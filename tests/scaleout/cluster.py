@@ -33,7 +33,9 @@ class Cluster:
 
 def start_cluster(make: Any, base: Path, *options: str) -> Iterator[Cluster]:
     """Redis, then the three processes at once (``make`` is a server factory fixture, which stops them)."""
-    redis = RedisServer(base / "redis")
+    # Tests kill this Redis and then count what was acknowledged: with everysec it may hold an AOF
+    # write back while a previous fsync runs, so only "always" keeps every acknowledged append.
+    redis = RedisServer(base / "redis", options=("--appendfsync", "always"))
     redis.start()
     try:
         with ThreadPoolExecutor(PROCESSES) as starting:
