@@ -39,7 +39,8 @@ def test_a_connection_sets_and_removes_its_own_state_only() -> None:
     assert room.awareness.states[1] == ADA
     # A stock client echoes what it hears, own state and others' together: only its own goes on.
     relayed = room.apply("bo", update((1, 1, ADA), (2, 1, {"user": {"name": "Bo"}})))
-    assert relayed is not None and [e.client for e in decode_entries(relayed)] == [2]
+    assert relayed is not None and [e.client for e in relayed.entries] == [2]
+    assert decode_entries(relayed.payload) == relayed.entries
     assert room.apply("ada", update((1, 1, None))) is not None
     assert 1 not in room.awareness.states and room.owned_by("ada") == []
 

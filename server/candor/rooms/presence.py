@@ -60,6 +60,14 @@ class Entry:
         return self.state in ("", "null")
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change to a room's presence: its entries, and the same encoded as an awareness update."""
+
+    payload: bytes
+    entries: list[Entry]
+
+
 def decode_entries(payload: bytes) -> list[Entry]:
     """The entries of an encoded awareness update; ProtocolError when it is malformed or has bytes left over."""
     decoder = Decoder(payload)
@@ -157,8 +165,8 @@ class Presence:
             self._claim(client, owner)
         return kept
 
-    def apply(self, owner: Hashable, payload: bytes, *, strict: bool = True) -> bytes | None:
-        """Apply what ``owner`` may change of an awareness update; the update to relay (None: nothing).
+    def apply(self, owner: Hashable, payload: bytes, *, strict: bool = True) -> Change | None:
+        """Apply what ``owner`` may change of an awareness update; the change to relay (None: nothing).
 
         Raises ProtocolError for a malformed update and, with ``strict`` (a
         connection of this process), PolicyViolation (1008) or RoomClosing (1013)
@@ -180,9 +188,9 @@ class Presence:
         for entry in kept:  # a removal (or a stale one) leaves the state gone, or as it was
             if entry.client not in self.awareness.states:
                 self._unclaim(entry.client)
-        return relayed
+        return Change(relayed, kept)
 
-    def release(self, owner: Hashable, clients: list[int] | None = None) -> bytes | None:
+    def release(self, owner: Hashable, clients: list[int] | None = None) -> Change | None:
         """Remove ``owner``'s states (or only ``clients`` of them); the removal to relay, or None."""
         gone = [c for c in (clients if clients is not None else self.owned_by(owner)) if self._owners.get(c) == owner]
         for client in gone:
@@ -195,7 +203,7 @@ class Presence:
         removal = self.awareness.encode_awareness_update(gone)
         if len(self.awareness.meta) > 2 * len(self.awareness.states) + SPARE_IDS:
             self.awareness = self._fresh(dict(self.awareness.states))
-        return removal
+        return Change(removal, decode_entries(removal))
 
     def encoded(self, clients: list[int] | None = None) -> bytes | None:
         """The states shown (all, or ``clients`` of them), encoded; None when there are none.
@@ -254,30 +262,30 @@ class PresenceRelay:
         """A peer's awareness update; raises as :meth:`Presence.apply` does (strictly)."""
         if payload in self._recent:
             return  # a stock client echoing what it heard from us: nothing of its own in it
-        relayed = self.presence.apply(peer, payload)
-        if relayed is not None:
-            self._gather(relayed)
-            self._publish(relayed)
+        change = self.presence.apply(peer, payload)
+        if change is not None:
+            self._gather(change)
+            self._publish(change.payload)
 
     def left(self, peer: Peer) -> None:
         """A peer left: its presence is removed for everyone else."""
         removal = self.presence.release(peer)
         if removal is not None:
             self._gather(removal)
-            self._publish(removal)
+            self._publish(removal.payload)
 
     def remote(self, payload: bytes) -> None:
         """Presence relayed from another process: applied and passed to this room's peers, never logged."""
         try:
-            relayed = self.presence.apply(REMOTE, payload, strict=False)
+            change = self.presence.apply(REMOTE, payload, strict=False)
         except ProtocolError:
             logger.warning(
                 "room %s: bad awareness from another process ignored", self._room_id, extra={"room": self._room_id}
             )
             return
-        if relayed is not None:
+        if change is not None:
             self._remote = True
-            self._gather(relayed)
+            self._gather(change)
 
     def close(self) -> None:
         """The room stopped: nothing more is sent."""
@@ -286,8 +294,8 @@ class PresenceRelay:
             self._timer = None
         self._pending.clear()
 
-    def _gather(self, update: bytes) -> None:
-        for entry in decode_entries(update):
+    def _gather(self, change: Change) -> None:
+        for entry in change.entries:
             self._pending.pop(entry.client, None)  # (moved to the end: frames keep the order of changes)
             self._pending[entry.client] = entry
         if self._timer is None:  # the first change after a quiet moment goes at once

@@ -24,8 +24,9 @@ from candor.protocol import (
 )
 from candor.rooms.peer import Peer, PeerState
 
-# Answers to different state vectors kept for one document state.
-KEPT = 16
+# Answers to different state vectors kept for one document state. Newcomers all ask with
+# the empty one; each answer may be as large as the board, so a few at most.
+KEPT = 4
 
 
 class Answers:
